@@ -1,0 +1,23 @@
+"""Events, fan-out, signing, sending, retries and the attempt log.
+
+``from delivery import publish`` is the embedding API's main verb; it loads
+lazily so that importing the package before Django is ready is harmless.
+"""
+
+_EXPORTS = {
+    "publish": "delivery.publishing",
+    "retry_delivery": "delivery.operations",
+    "recover_endpoint": "delivery.operations",
+    "cancel_delivery": "delivery.operations",
+    "send_test_event": "delivery.operations",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'delivery' has no attribute {name!r}")

@@ -1,0 +1,116 @@
+"""The one place that reads the ``WEBHOOKS_*`` settings.
+
+A host sets them in its Django settings; hookplatform's own settings module
+fills them from the environment.  Every value has a documented default, and
+the cached values are dropped when a test overrides a setting.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS = {
+    # Delays in seconds after the first attempt; len + 1 attempts in all.
+    "WEBHOOKS_RETRY_SCHEDULE": (5, 300, 1800, 7200, 18000, 36000, 36000),
+    "WEBHOOKS_RETRY_JITTER": 0.2,
+    "WEBHOOKS_TIMEOUT": 15.0,
+    "WEBHOOKS_DISABLE_AFTER": 5 * 24 * 3600,
+    "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": False,
+    "WEBHOOKS_REQUIRE_HTTPS": False,
+    "WEBHOOKS_SECRET_GRACE_PERIOD": 24 * 3600,
+    "WEBHOOKS_IDEMPOTENCY_WINDOW": 24 * 3600,
+    "WEBHOOKS_MAX_PAYLOAD_BYTES": 256 * 1024,
+    "WEBHOOKS_RESPONSE_BODY_LIMIT": 20 * 1024,
+    "WEBHOOKS_BATCH_SIZE": 50,
+    "WEBHOOKS_SEND_CONCURRENCY": 8,
+    "WEBHOOKS_DISPATCH_INTERVAL": 1.0,
+    "WEBHOOKS_QUEUE_LEASE": 120,
+    "WEBHOOKS_LEASE_MARGIN": 30,
+    "WEBHOOKS_OUTBOX_GRACE": 2,
+    "WEBHOOKS_DISPATCH_MAX_BATCHES": 20,
+}
+
+
+def _seconds_list(value):
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", "").split(",") if part]
+    return tuple(float(part) for part in value)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    retry_schedule: tuple
+    retry_jitter: float
+    timeout: float
+    disable_after: float
+    allow_private_networks: bool
+    require_https: bool
+    secret_grace_period: float
+    idempotency_window: float
+    max_payload_bytes: int
+    response_body_limit: int
+    batch_size: int
+    send_concurrency: int
+    dispatch_interval: float
+    queue_lease: float
+    lease_margin: float
+    outbox_grace: float
+    dispatch_max_batches: int
+
+    @property
+    def max_attempts(self):
+        return len(self.retry_schedule) + 1
+
+    @property
+    def execution_lease(self):
+        """How long a claimed batch may take once a worker started it.
+
+        A batch is sent ``send_concurrency`` at a time, each attempt bounded
+        by ``timeout``; the margin covers the database writes around it.
+        """
+        rounds = -(-self.batch_size // max(1, self.send_concurrency))
+        return rounds * self.timeout + self.lease_margin
+
+
+def _load():
+    raw = {name: getattr(settings, name, default) for name, default in DEFAULTS.items()}
+    return WebhookSettings(
+        retry_schedule=_seconds_list(raw["WEBHOOKS_RETRY_SCHEDULE"]),
+        retry_jitter=float(raw["WEBHOOKS_RETRY_JITTER"]),
+        timeout=float(raw["WEBHOOKS_TIMEOUT"]),
+        disable_after=float(raw["WEBHOOKS_DISABLE_AFTER"]),
+        allow_private_networks=bool(raw["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"]),
+        require_https=bool(raw["WEBHOOKS_REQUIRE_HTTPS"]),
+        secret_grace_period=float(raw["WEBHOOKS_SECRET_GRACE_PERIOD"]),
+        idempotency_window=float(raw["WEBHOOKS_IDEMPOTENCY_WINDOW"]),
+        max_payload_bytes=int(raw["WEBHOOKS_MAX_PAYLOAD_BYTES"]),
+        response_body_limit=int(raw["WEBHOOKS_RESPONSE_BODY_LIMIT"]),
+        batch_size=int(raw["WEBHOOKS_BATCH_SIZE"]),
+        send_concurrency=int(raw["WEBHOOKS_SEND_CONCURRENCY"]),
+        dispatch_interval=float(raw["WEBHOOKS_DISPATCH_INTERVAL"]),
+        queue_lease=float(raw["WEBHOOKS_QUEUE_LEASE"]),
+        lease_margin=float(raw["WEBHOOKS_LEASE_MARGIN"]),
+        outbox_grace=float(raw["WEBHOOKS_OUTBOX_GRACE"]),
+        dispatch_max_batches=int(raw["WEBHOOKS_DISPATCH_MAX_BATCHES"]),
+    )
+
+
+_cached = None
+
+
+def get():
+    """The current settings, parsed once and cached."""
+    global _cached
+    if _cached is None:
+        _cached = _load()
+    return _cached
+
+
+def _reset(*, setting, **kwargs):
+    global _cached
+    if setting.startswith("WEBHOOKS_"):
+        _cached = None
+
+
+setting_changed.connect(_reset)

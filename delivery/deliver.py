@@ -1,0 +1,174 @@
+"""Sending a claimed batch of deliveries and recording what happened."""
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from delivery import conf, leases, sender
+from delivery.fanout import fan_out
+from delivery.handoff import enqueue_batch
+from delivery.models import Attempt, Delivery
+from delivery.retry_policy import next_delay, parse_retry_after
+from delivery.signals import delivery_exhausted, delivery_succeeded
+from subscriptions.endpoints import disable_endpoint
+from subscriptions.models import Endpoint
+from subscriptions.secrets import active_secrets
+
+logger = logging.getLogger("delivery")
+Status = Delivery.Status
+
+_pool = None
+_pool_pid = None
+
+
+def _executor(size):
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        _pool, _pool_pid = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send"), os.getpid()
+    return _pool
+
+
+def chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fan_out_and_send(event_id):
+    """Fan an event out, send the first batch here and now, queue the rest."""
+    ids, token = fan_out(event_id)
+    batches = chunks(ids, conf.get().batch_size)
+    for batch in batches[1:]:
+        enqueue_batch(batch, token)
+    if batches:
+        deliver_batch(batches[0], token)
+    return len(ids)
+
+
+def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
+    """Send the deliveries this token still holds; record every attempt and outcome."""
+    deliveries = leases.start(delivery_ids, token)
+    parked = [d for d in deliveries if d.endpoint.disabled]
+    if parked:
+        leases.release(parked, token, next_attempt_at=None)
+    live = [d for d in deliveries if not d.endpoint.disabled]
+    if not live:
+        return 0
+    outcomes = _send_all([_request_for(d) for d in live])
+    record_outcomes(live, outcomes, token, trigger)
+    return len(live)
+
+
+def _request_for(delivery):
+    return sender.build_request(
+        url=delivery.endpoint.url,
+        msg_id=delivery.event_id,
+        body=delivery.event.body,
+        secrets=active_secrets(delivery.endpoint),
+        custom_headers=delivery.endpoint.headers,
+    )
+
+
+def _send_all(requests):
+    settings = conf.get()
+
+    def one(request):
+        return request, sender.send(request, timeout=settings.timeout,
+                                    body_limit=settings.response_body_limit)
+
+    if len(requests) == 1 or settings.send_concurrency <= 1:
+        return [one(r) for r in requests]
+    return list(_executor(settings.send_concurrency).map(one, requests))
+
+
+def _apply_outcome(delivery, outcome, now, settings):
+    """Move one delivery to its next state; returns True when it has just been exhausted."""
+    delivery.attempt_count += 1
+    delivery.last_attempt_at = now
+    delivery.last_response_status = outcome.status
+    delivery.last_error = (outcome.error_message or (f"HTTP {outcome.status}" if not outcome.succeeded else ""))[:512]
+    delivery.lease_token = None
+    delivery.lease_expires_at = None
+    if outcome.succeeded:
+        delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.SUCCEEDED, now, None
+        return False
+    delay = next_delay(delivery.attempt_count, settings.retry_schedule, jitter=settings.retry_jitter,
+                       retry_after=parse_retry_after(outcome.retry_after, now))
+    if delay is None:
+        delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.FAILED, now, None
+        return True
+    delivery.status, delivery.next_attempt_at = Status.RETRYING, now + timedelta(seconds=delay)
+    return False
+
+
+def _attempt_row(delivery, request, outcome, trigger):
+    return Attempt(
+        delivery_id=delivery.pk,
+        endpoint_id=delivery.endpoint_id,
+        trigger=trigger,
+        started_at=datetime.fromtimestamp(outcome.started_at, tz=UTC),
+        duration_ms=outcome.duration_ms,
+        succeeded=outcome.succeeded,
+        request_url=sender.redact_url(request.url),
+        request_headers=sender.redact_headers(request.headers),
+        response_status=outcome.status,
+        response_headers=outcome.headers,
+        response_body=outcome.body,
+        error_class=outcome.error_class,
+        error_message=outcome.error_message,
+    )
+
+
+UPDATED_FIELDS = ["status", "attempt_count", "next_attempt_at", "lease_token", "lease_expires_at",
+                  "last_attempt_at", "last_response_status", "last_error", "finished_at"]
+
+
+def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDULED):
+    """Write the attempt log and each delivery's new state in one transaction.
+
+    Only rows this token still holds change state: a sender whose lease
+    lapsed and was claimed again by another logs its attempts but moves
+    nothing.
+    """
+    settings = conf.get()
+    now = timezone.now()
+    exhausted, succeeded, attempts = [], [], []
+    for delivery, (request, outcome) in zip(deliveries, outcomes):
+        attempts.append(_attempt_row(delivery, request, outcome, trigger))
+        if _apply_outcome(delivery, outcome, now, settings):
+            exhausted.append(delivery)
+        elif outcome.succeeded:
+            succeeded.append(delivery)
+    with transaction.atomic():
+        held = set(leases.fenced(token).filter(id__in=[d.pk for d in deliveries])
+                   .select_for_update().values_list("id", flat=True))
+        Attempt.objects.bulk_create(attempts)
+        mine = [d for d in deliveries if d.pk in held]
+        Delivery.objects.filter(lease_token=token, status=Status.SENDING).bulk_update(mine, UPDATED_FIELDS)
+    attempt_of = {a.delivery_id: a for a in attempts}
+    _update_endpoint_health(deliveries, outcomes, now, settings)
+    for delivery in succeeded:
+        if delivery.pk in held:
+            delivery_succeeded.send(sender=Delivery, delivery=delivery, attempt=attempt_of[delivery.pk])
+    for delivery in exhausted:
+        if delivery.pk in held and trigger == Attempt.Trigger.SCHEDULED:
+            delivery_exhausted.send(sender=Delivery, delivery=delivery)
+
+
+def _update_endpoint_health(deliveries, outcomes, now, settings):
+    """Successes clear an endpoint's failure streak; a long streak or a 410 disables it."""
+    ok = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.succeeded}
+    failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
+    gone = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.status == 410}
+    if ok:
+        Endpoint.objects.filter(id__in=ok).update(last_success_at=now, failing_since=None)
+    if failed:
+        Endpoint.objects.filter(id__in=failed, failing_since__isnull=True).update(failing_since=now)
+        cutoff = now - timedelta(seconds=settings.disable_after)
+        for endpoint in Endpoint.objects.filter(id__in=failed, disabled=False, failing_since__lte=cutoff):
+            since = f"{endpoint.failing_since:%Y-%m-%d %H:%M}"
+            disable_endpoint(endpoint, reason=f"Every attempt has failed since {since} UTC.")
+    for endpoint in Endpoint.objects.filter(id__in=gone, disabled=False):
+        disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")

@@ -1,0 +1,33 @@
+"""Handing work to the broker.
+
+The broker only carries work; the database holds the truth.  So a failed
+hand-off is logged and dropped: the dispatcher finds the event or the lapsed
+lease in the database and hands it over again.
+"""
+
+import logging
+
+logger = logging.getLogger("delivery.handoff")
+
+
+def _apply(task, args, what):
+    try:
+        task.apply_async(args, retry=False)
+        return True
+    except Exception as exc:  # the broker is down or unreachable
+        logger.warning("broker unavailable, %s left to the dispatcher: %s: %s",
+                       what, type(exc).__name__, exc)
+        return False
+
+
+def enqueue_fan_out(event_id):
+    from delivery.tasks import fan_out_event
+
+    return _apply(fan_out_event, (event_id,), f"event_id={event_id}")
+
+
+def enqueue_batch(delivery_ids, token, trigger="scheduled"):
+    from delivery.tasks import send_batch
+
+    return _apply(send_batch, (list(delivery_ids), token, trigger),
+                  f"{len(delivery_ids)} deliveries")

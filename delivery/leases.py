@@ -1,0 +1,104 @@
+"""Claiming deliveries for sending, so that two workers never send the same claim.
+
+Every change of a delivery's state is one conditional UPDATE.  A claim gives
+a batch of rows a fresh ``lease_token`` and moves them to ``sending``; only
+the holder of that token may record their outcome.  A lease that lapses
+(its worker died, or the broker lost the task) makes the rows claimable again.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from delivery import conf
+from delivery.models import Delivery
+
+Status = Delivery.Status
+WAITING = (Status.PENDING, Status.RETRYING)
+
+
+def new_token():
+    return uuid.uuid4().hex
+
+
+def _claim(queryset, limit, now):
+    token = new_token()
+    with transaction.atomic():
+        ids = list(
+            queryset.select_for_update(skip_locked=True, of=("self",))
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                status=Status.SENDING,
+                lease_token=token,
+                lease_expires_at=now + timedelta(seconds=conf.get().queue_lease),
+                next_attempt_at=None,
+            )
+    return ids, token
+
+
+def claim_due(limit, now=None):
+    """Waiting deliveries whose time has come, of endpoints that are enabled."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(
+        status__in=WAITING, next_attempt_at__lte=now, endpoint__disabled=False
+    ).order_by("next_attempt_at")
+    return _claim(due, limit, now)
+
+
+def claim_expired(limit, now=None):
+    """Deliveries whose sender vanished: their lease ran out before an outcome was recorded."""
+    now = now or timezone.now()
+    lapsed = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now).order_by(
+        "lease_expires_at"
+    )
+    return _claim(lapsed, limit, now)
+
+
+def claim_one(delivery_id, now=None):
+    """Claim one delivery now, whatever its schedule, unless it is being sent already."""
+    now = now or timezone.now()
+    token = new_token()
+    claimed = Delivery.objects.filter(Q(pk=delivery_id) & ~Q(status=Status.SENDING)).update(
+        status=Status.SENDING,
+        lease_token=token,
+        lease_expires_at=now + timedelta(seconds=conf.get().queue_lease),
+        next_attempt_at=None,
+    )
+    return ([delivery_id], token) if claimed else ([], None)
+
+
+def start(ids, token, now=None):
+    """A worker takes up a claimed batch: extend the lease to cover sending it, load the rows."""
+    now = now or timezone.now()
+    held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
+    held.update(lease_expires_at=now + timedelta(seconds=conf.get().execution_lease))
+    return list(
+        held.select_related("event", "endpoint").prefetch_related("endpoint__secrets").order_by("id")
+    )
+
+
+def release(deliveries, token, *, next_attempt_at):
+    """Give claimed deliveries back without an attempt (endpoint disabled, over its rate limit).
+
+    ``next_attempt_at=None`` parks them until their endpoint is enabled again.
+    """
+    for status in WAITING:
+        group = [d.pk for d in deliveries if _waiting_status(d) == status]
+        if group:
+            Delivery.objects.filter(id__in=group, lease_token=token, status=Status.SENDING).update(
+                status=status, lease_token=None, lease_expires_at=None, next_attempt_at=next_attempt_at
+            )
+
+
+def _waiting_status(delivery):
+    return Status.RETRYING if delivery.attempt_count else Status.PENDING
+
+
+def fenced(token):
+    """The rows this token still holds: the only ones an outcome may be written to."""
+    return Delivery.objects.filter(lease_token=token, status=Status.SENDING)

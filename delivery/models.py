@@ -1,0 +1,132 @@
+"""Events, the deliveries they fan out to, and the log of every attempt."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from subscriptions import ids
+from subscriptions.models import Endpoint, Tenant
+
+
+class Event(models.Model):
+    """A published event: the outbox row written in the publisher's transaction.
+
+    ``body`` holds the exact bytes every attempt sends.  ``fanned_out_at`` stays
+    empty until a worker has created the event's deliveries; the dispatcher
+    finds events whose hand-off to the broker was lost by it.
+    """
+
+    id = models.CharField(primary_key=True, max_length=40, default=ids.event_id, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=128)
+    body = models.TextField()
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "hookplatform_event"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="hp_event_idempotency_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-id"], name="hp_event_tenant_idx"),
+            models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True),
+                         name="hp_event_outbox_idx"),
+            models.Index(fields=["event_type", "-id"], name="hp_event_type_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.id} {self.event_type}"
+
+
+class Delivery(models.Model):
+    """One event to one endpoint, and where it stands.
+
+    The database, not the broker, is the truth: a row waiting for its next try
+    has ``next_attempt_at``; a row being sent holds a lease (``lease_token``,
+    ``lease_expires_at``) that lapses if its worker dies.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SUCCEEDED = "succeeded"
+        RETRYING = "retrying"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "hookplatform_delivery"
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="hp_delivery_event_endpoint"),
+        ]
+        indexes = [
+            # The dispatcher's queue: only waiting rows are in it.
+            models.Index(fields=["next_attempt_at"],
+                         condition=Q(status__in=["pending", "retrying"]),
+                         name="hp_delivery_due_idx"),
+            models.Index(fields=["lease_expires_at"], condition=Q(status="sending"),
+                         name="hp_delivery_lease_idx"),
+            models.Index(fields=["endpoint", "-id"], name="hp_delivery_endpoint_idx"),
+            models.Index(fields=["tenant", "-id"], name="hp_delivery_tenant_idx"),
+            models.Index(fields=["tenant", "status", "-id"], name="hp_delivery_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"delivery {self.pk} of {self.event_id} to {self.endpoint_id}: {self.status}"
+
+
+class Attempt(models.Model):
+    """One HTTP request of a delivery, with what came back."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled"
+        MANUAL = "manual"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="attempts")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.SCHEDULED)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    succeeded = models.BooleanField()
+    request_url = models.CharField(max_length=2048)
+    request_headers = models.JSONField(default=dict)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error_class = models.CharField(max_length=128, blank=True)
+    error_message = models.CharField(max_length=1024, blank=True)
+
+    class Meta:
+        db_table = "hookplatform_attempt"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["delivery", "-id"], name="hp_attempt_delivery_idx"),
+            models.Index(fields=["endpoint", "-started_at"], name="hp_attempt_endpoint_idx"),
+        ]
+
+    def __str__(self):
+        return f"attempt {self.pk} of delivery {self.delivery_id}"

@@ -1,0 +1,103 @@
+"""``publish``: the one call a host makes when something happens."""
+
+import json
+from datetime import UTC, timedelta
+
+import jsonschema
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from delivery import conf
+from delivery.handoff import enqueue_fan_out
+from delivery.models import Event
+from subscriptions.event_types import live_event_type
+from subscriptions.tenants import resolve_tenant
+
+
+def _iso(moment):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def render_body(event_type, data, occurred_at):
+    """The exact bytes every attempt of this event sends: ``{"type", "timestamp", "data"}``."""
+    if not isinstance(data, dict):
+        raise ValidationError("data must be a JSON object.", code="invalid_data")
+    try:
+        return json.dumps(
+            {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
+            cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
+
+
+def _check_schema(event_type, body):
+    if not event_type.schema:
+        return
+    data = json.loads(body)["data"]
+    error = jsonschema.exceptions.best_match(
+        jsonschema.validators.validator_for(event_type.schema)(event_type.schema).iter_errors(data)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise ValidationError(
+            f"data does not match the schema of {event_type.name!r} at {where}: {error.message}",
+            code="schema_mismatch",
+        )
+
+
+def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None):
+    """Record an event for every matching endpoint of ``tenant``; returns the ``Event``.
+
+    Runs in the caller's transaction as one insert (the outbox row), whatever
+    the number of endpoints.  The event is handed to the workers only when that
+    transaction commits, so nothing is sent for a rollback; if the broker is
+    down then, the dispatcher finds the row and delivers it later.  The same
+    ``idempotency_key`` for the same tenant within the idempotency window
+    returns the first event and sends nothing new.
+    """
+    settings = conf.get()
+    type_entry = live_event_type(event_type)
+    occurred_at = occurred_at or timezone.now()
+    body = render_body(type_entry.name, data, occurred_at)
+    if len(body.encode()) > settings.max_payload_bytes:
+        raise ValidationError(
+            f"The payload is over the limit of {settings.max_payload_bytes} bytes.", code="too_large"
+        )
+    _check_schema(type_entry, body)
+    if idempotency_key is not None and (not isinstance(idempotency_key, str)
+                                        or not 1 <= len(idempotency_key) <= 255):
+        raise ValidationError("idempotency_key must be a string of 1 to 255 characters.",
+                              code="invalid")
+    tenant = resolve_tenant(tenant)
+    event = Event(tenant=tenant, event_type=type_entry.name, body=body,
+                  idempotency_key=idempotency_key, occurred_at=occurred_at)
+    if idempotency_key is None:
+        event.save(force_insert=True)
+    else:
+        first = _insert_once(event, settings.idempotency_window)
+        if first is not event:
+            return first
+    transaction.on_commit(lambda: enqueue_fan_out(event.id))
+    return event
+
+
+def _insert_once(event, window):
+    """Insert ``event`` unless its key was used within ``window`` seconds; then return that event."""
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                event.save(force_insert=True)
+            return event
+        except IntegrityError:
+            first = Event.objects.filter(tenant=event.tenant,
+                                         idempotency_key=event.idempotency_key).first()
+            if first is None:  # the holder was deleted meanwhile
+                continue
+            if first.created_at >= timezone.now() - timedelta(seconds=window):
+                return first
+            # The key's window is over: the old event lets go of it.
+            Event.objects.filter(pk=first.pk).update(idempotency_key=None)
+    raise ValidationError("Could not record the event; please retry.", code="conflict")

@@ -1,0 +1,38 @@
+"""When to try a failed delivery again."""
+
+import random
+from email.utils import parsedate_to_datetime
+
+from django.utils import timezone
+
+
+def parse_retry_after(value, now=None):
+    """Seconds asked for by a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or timezone.now())).total_seconds())
+
+
+def next_delay(attempts_made, schedule, *, jitter=0.2, retry_after=None, rng=random):
+    """Seconds to wait before the next attempt, or None when the schedule is used up.
+
+    ``schedule[i]`` is the delay after attempt ``i + 1``.  Each delay is spread by
+    up to ``±jitter`` so that a recovering receiver is not hit by a wall of
+    retries at once.  A receiver's ``Retry-After`` replaces the scheduled delay,
+    capped at the schedule's longest delay.
+    """
+    if attempts_made > len(schedule):
+        return None
+    if retry_after is not None:
+        return min(retry_after, max(schedule))
+    base = schedule[attempts_made - 1]
+    return base * (1 + rng.uniform(-jitter, jitter))

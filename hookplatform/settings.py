@@ -1,0 +1,165 @@
+"""Settings of the standalone hookplatform project.
+
+The only module that reads the environment.  With nothing set it runs on a
+fresh machine: SQLite under ``var/`` and an embedded broker.  Set
+``DATABASE_URL`` and ``CELERY_BROKER_URL`` for PostgreSQL and Redis (or
+RabbitMQ).  Every variable is listed in the README.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("HOOKPLATFORM_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = [
+    host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if host.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "subscriptions",
+    "delivery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hookplatform.urls"
+WSGI_APPLICATION = "hookplatform.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'hookplatform.sqlite3'}"
+    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and immediate transactions let the web process and the workers
+        # write side by side: a writer waits for the lock instead of failing.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # A file, not memory, so that a test's worker process shares it.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test_hookplatform.sqlite3")}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# --- Celery -----------------------------------------------------------------
+EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"redis+socket://{EMBEDDED_BROKER_DIR / 'redis.sock'}"
+USES_EMBEDDED_BROKER = not os.environ.get("CELERY_BROKER_URL")
+# Longer than the longest batch a worker may hold, so Redis never hands a
+# running task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 2
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Keep database connections across tasks (Celery closes them after each one
+# otherwise, which costs several times the throughput).
+CELERY_DB_REUSE_MAX = 1000
+
+# --- Webhooks (each documented in the README) -------------------------------
+for _name, _parse in {
+    "WEBHOOKS_RETRY_SCHEDULE": str,
+    "WEBHOOKS_RETRY_JITTER": float,
+    "WEBHOOKS_TIMEOUT": float,
+    "WEBHOOKS_DISABLE_AFTER": float,
+    "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+    "WEBHOOKS_REQUIRE_HTTPS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+    "WEBHOOKS_SECRET_GRACE_PERIOD": float,
+    "WEBHOOKS_IDEMPOTENCY_WINDOW": float,
+    "WEBHOOKS_MAX_PAYLOAD_BYTES": int,
+    "WEBHOOKS_RESPONSE_BODY_LIMIT": int,
+    "WEBHOOKS_BATCH_SIZE": int,
+    "WEBHOOKS_SEND_CONCURRENCY": int,
+    "WEBHOOKS_DISPATCH_INTERVAL": float,
+    "WEBHOOKS_QUEUE_LEASE": float,
+    "WEBHOOKS_LEASE_MARGIN": float,
+    "WEBHOOKS_OUTBOX_GRACE": float,
+    "WEBHOOKS_DISPATCH_MAX_BATCHES": int,
+}.items():
+    if os.environ.get(_name):
+        globals()[_name] = _parse(os.environ[_name])
+
+# --- REST API -----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "hookplatform API",
+    "DESCRIPTION": "Outbound webhooks: event types, tenants, endpoints, events, deliveries.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}

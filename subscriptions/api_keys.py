@@ -1,0 +1,47 @@
+"""API keys: minted once, stored as a keyed hash, looked up by hash."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.utils import timezone
+
+from subscriptions.models import ApiKey
+from subscriptions.tenants import resolve_tenant
+
+KEY_PREFIX = "hp_"
+
+
+def _hash(key):
+    pepper = getattr(settings, "WEBHOOKS_API_KEY_PEPPER", None) or settings.SECRET_KEY
+    return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def create_api_key(*, tenant=None, name=""):
+    """Returns ``(api_key, key)``; the key itself is never stored and cannot be shown again."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        name=name,
+        tenant=resolve_tenant(tenant) if tenant is not None else None,
+        prefix=key[:10],
+        key_hash=_hash(key),
+    )
+    return api_key, key
+
+
+def authenticate_key(key):
+    """The live ``ApiKey`` for a presented key, or None."""
+    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    api_key = (ApiKey.objects.select_related("tenant")
+               .filter(key_hash=_hash(key), revoked_at__isnull=True).first())
+    if api_key is not None:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    return api_key
+
+
+def revoke_api_key(api_key):
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+    return api_key

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "subscriptions"
+    verbose_name = "Webhook subscriptions"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,83 @@
+"""Rules for names, filters, headers and metadata, shared by Python, REST and admin callers."""
+
+import json
+import re
+
+from django.core.exceptions import ValidationError
+
+TENANT_UID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
+EVENT_TYPE_PATTERN = re.compile(r"^([A-Za-z0-9_\-]+\.)+\*$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")
+
+RESERVED_HEADERS = {"content-type", "user-agent", "host", "content-length", "transfer-encoding",
+                    "connection"}
+MAX_HEADERS = 20
+MAX_HEADER_VALUE = 4096
+MAX_METADATA_BYTES = 16 * 1024
+MAX_DESCRIPTION = 1024
+
+
+def validate_tenant_uid(uid):
+    if not isinstance(uid, str) or not TENANT_UID.match(uid):
+        raise ValidationError(
+            "Tenant ids are 1 to 128 letters, digits, '_', '-' or '.'.", code="invalid_tenant"
+        )
+
+
+def validate_event_type_name(name):
+    if not isinstance(name, str) or len(name) > 128 or not EVENT_TYPE_NAME.match(name):
+        raise ValidationError(
+            f"{name!r} is not a valid event type name: use dot-separated words of letters, "
+            "digits, '_' or '-', e.g. 'invoice.paid'.",
+            code="invalid_event_type",
+        )
+
+
+def validate_event_type_filter(filters):
+    """An endpoint's filter: a list of event type names or ``prefix.*`` patterns."""
+    if not isinstance(filters, list) or not all(isinstance(item, str) for item in filters):
+        raise ValidationError("event_types must be a list of strings.", code="invalid")
+    if len(filters) > 200:
+        raise ValidationError("At most 200 event types per endpoint.", code="too_many")
+    for item in filters:
+        if item.endswith(".*"):
+            if not EVENT_TYPE_PATTERN.match(item):
+                raise ValidationError(f"{item!r} is not a valid pattern.", code="invalid_pattern")
+        else:
+            validate_event_type_name(item)
+
+
+def validate_headers(headers):
+    """Custom headers an endpoint adds to every request; they may not forge ours."""
+    if not isinstance(headers, dict):
+        raise ValidationError("headers must be an object of names to strings.", code="invalid")
+    if len(headers) > MAX_HEADERS:
+        raise ValidationError(f"At most {MAX_HEADERS} custom headers.", code="too_many")
+    for name, value in headers.items():
+        if not HEADER_NAME.match(name):
+            raise ValidationError(f"{name!r} is not a valid header name.", code="invalid_header")
+        lowered = name.lower()
+        if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
+            raise ValidationError(f"The header {name!r} is set by the platform.", code="reserved")
+        if not isinstance(value, str):
+            raise ValidationError(f"The value of {name!r} must be a string.", code="invalid")
+        if len(value) > MAX_HEADER_VALUE:
+            raise ValidationError(f"The value of {name!r} is too long.", code="too_long")
+        if any(ch in value for ch in "\r\n\0") or any(ord(ch) < 32 and ch != "\t" for ch in value):
+            raise ValidationError(f"The value of {name!r} has control characters.", code="invalid")
+
+
+def validate_metadata(metadata):
+    if not isinstance(metadata, dict):
+        raise ValidationError("metadata must be a JSON object.", code="invalid")
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise ValidationError(f"metadata is over {MAX_METADATA_BYTES} bytes.", code="too_long")
+
+
+def validate_rate_limit(rate_limit):
+    if rate_limit is None:
+        return
+    if isinstance(rate_limit, bool) or not isinstance(rate_limit, int) or not 1 <= rate_limit <= 100_000:
+        raise ValidationError("rate_limit is a whole number of requests per second from 1 to 100000, or null.",
+                              code="invalid")
