@@ -11,7 +11,7 @@ def parse_retry_after(value, now=None):
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not '²' or '٣', which float() rejects or misreads
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -5,10 +5,10 @@ import re
 
 from django.core.exceptions import ValidationError
 
-TENANT_UID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
-EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
-EVENT_TYPE_PATTERN = re.compile(r"^([A-Za-z0-9_\-]+\.)+\*$")
-HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")
+TENANT_UID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}\Z")
+EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*\Z")
+EVENT_TYPE_PATTERN = re.compile(r"^([A-Za-z0-9_\-]+\.)+\*\Z")
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}\Z")
 
 RESERVED_HEADERS = {"content-type", "user-agent", "host", "content-length", "transfer-encoding",
                     "connection"}
