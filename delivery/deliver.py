@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from delivery import conf, leases, sender
@@ -121,8 +122,26 @@ def _attempt_row(delivery, request, outcome, trigger):
     )
 
 
-UPDATED_FIELDS = ["status", "attempt_count", "next_attempt_at", "lease_token", "lease_expires_at",
-                  "last_attempt_at", "last_response_status", "last_error", "finished_at"]
+OUTCOME_FIELDS = ("status", "next_attempt_at", "last_attempt_at", "last_response_status", "last_error",
+                  "finished_at")
+
+
+def _write_states(deliveries, token):
+    """One conditional UPDATE per group of deliveries that end in the same state.
+
+    A batch to healthy receivers is one group, so this is one statement where
+    ``bulk_update`` would build a CASE per row and field.  Only rows the token
+    still holds are written.
+    """
+    groups = {}
+    for delivery in deliveries:
+        key = tuple(getattr(delivery, name) for name in OUTCOME_FIELDS)
+        groups.setdefault(key, []).append(delivery.pk)
+    for key, ids in groups.items():
+        leases.fenced(token).filter(id__in=ids).update(
+            attempt_count=F("attempt_count") + 1, lease_token=None, lease_expires_at=None,
+            **dict(zip(OUTCOME_FIELDS, key)),
+        )
 
 
 def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDULED):
@@ -145,8 +164,7 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
         held = set(leases.fenced(token).filter(id__in=[d.pk for d in deliveries])
                    .select_for_update().values_list("id", flat=True))
         Attempt.objects.bulk_create(attempts)
-        mine = [d for d in deliveries if d.pk in held]
-        Delivery.objects.filter(lease_token=token, status=Status.SENDING).bulk_update(mine, UPDATED_FIELDS)
+        _write_states([d for d in deliveries if d.pk in held], token)
     attempt_of = {a.delivery_id: a for a in attempts}
     _update_endpoint_health(deliveries, outcomes, now, settings)
     for delivery in succeeded:
@@ -163,7 +181,11 @@ def _update_endpoint_health(deliveries, outcomes, now, settings):
     failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
     gone = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.status == 410}
     if ok:
-        Endpoint.objects.filter(id__in=ok).update(last_success_at=now, failing_since=None)
+        # Written when it changes something worth knowing, not on every batch of a busy endpoint.
+        stale = now - timedelta(seconds=10)
+        Endpoint.objects.filter(id__in=ok).filter(
+            Q(failing_since__isnull=False) | Q(last_success_at__isnull=True) | Q(last_success_at__lt=stale)
+        ).update(last_success_at=now, failing_since=None)
     if failed:
         Endpoint.objects.filter(id__in=failed, failing_since__isnull=True).update(failing_since=now)
         cutoff = now - timedelta(seconds=settings.disable_after)

@@ -1,0 +1,155 @@
+"""Shared pieces of the benchmarks: a receiver process, a worker process, a prepared database."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VAR = ROOT / "var" / "bench"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ReceiverProcess:
+    def __init__(self, slow_prefix=None, slow_seconds=0):
+        self.port = free_port()
+        args = [sys.executable, str(ROOT / "bench" / "fast_receiver.py"), str(self.port)]
+        if slow_prefix:
+            args += [slow_prefix, str(slow_seconds)]
+        self.process = subprocess.Popen(args)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                self.get("/stats")
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("receiver did not start")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url(path), timeout=10) as response:
+            return response.read().decode()
+
+    def count(self):
+        return json.loads(self.get("/stats"))["count"]
+
+    def records(self):
+        text = self.get("/dump")
+        return [json.loads(line) for line in text.splitlines() if line]
+
+    def wait_for(self, count, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.count() >= count:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def bench_env(extra=None):
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "hookplatform.settings")
+    env["HOOKPLATFORM_VAR_DIR"] = str(BENCH_VAR)
+    env["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    return env
+
+
+class WorkerProcess:
+    def __init__(self, env, concurrency=2, pool="prefork", beat=False):
+        args = [sys.executable, "-m", "celery", "-A", "hookplatform", "worker", "-c", str(concurrency),
+                "-P", pool, "-l", "info", "--without-mingle", "--without-gossip", "-n", f"bench-{time.time_ns()}@%h"]
+        if beat:
+            args += ["-B", "-s", str(BENCH_VAR / "beat-schedule")]
+        BENCH_VAR.mkdir(parents=True, exist_ok=True)
+        self.log_path = BENCH_VAR / "worker.log"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def wait_ready(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if " ready." in self.log_path.read_text():
+                return time.time()
+            if self.process.poll() is not None:
+                raise RuntimeError(self.log_path.read_text()[-3000:])
+            time.sleep(0.02)
+        raise RuntimeError("worker not ready")
+
+    def pids(self):
+        out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def rss_mb(self):
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except FileNotFoundError:
+                pass
+        return total / 1024
+
+    def stop(self):
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def ensure_database():
+    """Create the PostgreSQL database DATABASE_URL names, if it is missing."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django():
+    """Configure Django in this process with the benchmark's environment, and migrate."""
+    ensure_database()
+    os.environ.update(bench_env())
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def purge_broker():
+    from hookplatform.celery import app
+
+    app.control.purge()
