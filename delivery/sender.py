@@ -1,47 +1,27 @@
 """The one door for outbound HTTP: sign, POST, read a bounded response.
 
-One pooled ``requests.Session`` per worker process.  Redirects are never
-followed, the response body is read only up to the logged limit, and the
-whole attempt is bounded by the timeout, even against a receiver that
-trickles its answer.
+One pooled ``requests.Session`` per worker process (``http_client``).  The
+target's addresses are vetted at send time and the connection goes to the
+vetted one; redirects are never followed; the response body is read only up
+to the logged limit; the whole attempt is bounded by the timeout, even
+against a receiver that trickles its answer.
 """
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from delivery.http_client import attempt_context, session
 from delivery.signing import signature_header
+from subscriptions.ssrf import vetted_address
 
 VERSION = "1.0"
 USER_AGENT = f"hookplatform/{VERSION}"
 REDACTED = "<redacted>"
 SENSITIVE_WORDS = ("auth", "token", "secret", "key", "cookie", "signature", "password")
-
-_local = threading.local()
-_session_lock = threading.Lock()
-_session = None
-_session_pid = None
-
-
-def session(pool_size=32):
-    """This process's pooled session (a new one after a fork)."""
-    global _session, _session_pid
-    if _session is None or _session_pid != os.getpid():
-        with _session_lock:
-            if _session is None or _session_pid != os.getpid():
-                new = requests.Session()
-                adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-                new.mount("http://", adapter)
-                new.mount("https://", adapter)
-                new.trust_env = False
-                _session, _session_pid = new, os.getpid()
-    return _session
-
 
 @dataclass
 class Request:
@@ -88,7 +68,8 @@ def redact_url(url):
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = f"{parts.username}:{REDACTED}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    user_info, _, host = parts.netloc.rpartition("@")  # the host as written: IPv6 brackets, case, port
+    netloc = f"{user_info.partition(':')[0]}:{REDACTED}@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -101,29 +82,71 @@ def redact_headers(headers):
 
 
 def _read_capped(response, limit, deadline):
+    """At most ``limit`` bytes, and nothing after the deadline.
+
+    ``read1`` returns whatever one socket read brought, so a receiver that
+    trickles a byte at a time is checked against the deadline after each
+    one (``iter_content`` would wait for a full chunk first).
+    """
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=4096):
+    while size <= limit:
+        if time.monotonic() > deadline:
+            raise requests.Timeout("the response was not read within the timeout")
+        chunk = response.raw.read1(4096, decode_content=True)
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
-        if size > limit or time.monotonic() > deadline:
-            break
     return b"".join(chunks)[:limit]
 
 
+def _storable(text):
+    """Text the database can keep: PostgreSQL refuses NUL characters in text and JSON."""
+    return text.replace("\x00", "\ufffd")
+
+
+ADDRESS_TTL = 30.0
+_addresses = {}
+_addresses_lock = threading.Lock()
+
+
+def _address_for(url):
+    """The vetted address for the URL's host, remembered briefly to spare a lookup per request."""
+    parts = urlsplit(url)
+    key = (parts.scheme, parts.hostname, parts.port)
+    now = time.monotonic()
+    cached = _addresses.get(key)
+    if cached and cached[0] > now:
+        return cached[1]
+    address = vetted_address(url)
+    with _addresses_lock:
+        _addresses[key] = (now + ADDRESS_TTL, address)
+    return address
+
+
+def host_header(url):
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def send(request, *, timeout, body_limit):
-    """POST one request; never raises for anything the receiver or network does."""
+    """POST one request; never raises for anything the receiver, DNS or network does."""
     started_at = time.time()
     start = time.monotonic()
-    deadline = start + timeout
+    context = attempt_context(None, start + timeout)
     try:
-        response = session().post(
-            request.url, data=request.body, headers=request.headers,
-            timeout=(min(timeout, 10.0), timeout), allow_redirects=False, stream=True,
-        )
-        try:
-            raw = _read_capped(response, body_limit, deadline)
-        finally:
-            response.close()
+        context.address = _address_for(request.url)
+        headers = {**request.headers, "host": host_header(request.url)}
+        with context:
+            response = session().post(
+                request.url, data=request.body, headers=headers,
+                timeout=(min(timeout, 10.0), timeout), allow_redirects=False, stream=True,
+            )
+            try:
+                raw = _read_capped(response, body_limit, start + timeout)
+            finally:
+                response.close()
         status = response.status_code
         return Outcome(
             started_at=started_at,
@@ -134,12 +157,14 @@ def send(request, *, timeout, body_limit):
             body=raw.decode("utf-8", errors="replace"),
         )
     except Exception as exc:  # every failure of the receiver or network is a failed attempt
+        expired = getattr(context, "expired", False)
         return Outcome(
             started_at=started_at,
             duration_ms=int((time.monotonic() - start) * 1000),
             succeeded=False,
-            error_class=type(exc).__name__,
-            error_message=_safe_message(exc, request.url)[:1024],
+            error_class="DeadlineExceeded" if expired else type(exc).__name__,
+            error_message=(f"No complete answer within {timeout:g} s." if expired
+                           else _safe_message(exc, request.url))[:1024],
         )
 
 

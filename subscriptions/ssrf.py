@@ -70,3 +70,24 @@ def check_url(url, *, resolve_host=True):
                 f"The URL's host resolves to {address}, which is not a public address.",
                 code="private_address",
             )
+
+
+def vetted_address(url):
+    """The address to connect to for ``url``, after checking every address its host resolves to.
+
+    The sender connects to exactly this address, so a DNS answer that changes
+    between the check and the connection (DNS rebinding) cannot redirect it.
+    Raises ``ValidationError`` for a refused or unresolvable target.
+    """
+    check_url(url, resolve_host=False)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = resolve(parts.hostname, port)
+    if not conf.get().allow_private_networks:
+        for address in addresses:
+            if not is_public_address(address):
+                raise ValidationError(
+                    f"The URL's host resolves to {address}, which is not a public address.",
+                    code="private_address",
+                )
+    return str(addresses[0])
