@@ -153,8 +153,8 @@ def send(request, *, timeout, body_limit):
             duration_ms=int((time.monotonic() - start) * 1000),
             succeeded=200 <= status < 300,
             status=status,
-            headers=dict(response.headers),
-            body=raw.decode("utf-8", errors="replace"),
+            headers={_storable(k): _storable(v) for k, v in response.headers.items()},
+            body=_storable(raw.decode("utf-8", errors="replace")),
         )
     except Exception as exc:  # every failure of the receiver or network is a failed attempt
         expired = getattr(context, "expired", False)
