@@ -23,3 +23,32 @@ def worker(django_db_setup, django_db_blocker):
 def live_worker(worker, transactional_db):
     """The shared worker, with the test's data committed so that it can see them."""
     return worker
+
+
+@pytest.fixture
+def invoice_paid(db):
+    """The event type most tests publish."""
+    from subscriptions import ensure_event_type
+
+    return ensure_event_type("invoice.paid", description="An invoice was paid")
+
+
+@pytest.fixture
+def handed_over(monkeypatch):
+    """Records what would be handed to the broker, for unit tests that run without one."""
+    from delivery import deliver, dispatcher, handoff, operations
+
+    calls = []
+
+    def enqueue_batch(ids, token, trigger="scheduled"):
+        calls.append(("batch", list(ids), token, trigger))
+        return True
+
+    def enqueue_fan_out(event_id):
+        calls.append(("fan_out", event_id))
+        return True
+
+    for module in (handoff, deliver, dispatcher, operations):
+        monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
+    monkeypatch.setattr("delivery.publishing.enqueue_fan_out", enqueue_fan_out)
+    return calls

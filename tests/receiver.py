@@ -1,5 +1,6 @@
 """A real HTTP receiver on 127.0.0.1 for tests: records every request, answers as told."""
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -82,3 +83,61 @@ class Receiver:
             time.sleep(0.05)
         got = self.to(path) if path else list(self.requests)
         raise AssertionError(f"expected {count} requests to {path or 'any path'}, got {len(got)}")
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that answers with whatever bytes ``behaviour(sock)`` writes.
+
+    For receivers no well-behaved HTTP server would be: trickling, huge,
+    silent or not speaking HTTP at all.  The request is read first.
+    """
+
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.requests = []
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self._stopped.set()
+        self.sock.close()
+
+    def url(self, path="/hook"):
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}{path}"
+
+    def _serve(self):
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        try:
+            conn.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < length:
+                body += conn.recv(65536)
+            self.requests.append((head, body))
+            self.behaviour(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
