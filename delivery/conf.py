@@ -23,13 +23,42 @@ DEFAULTS = {
     "WEBHOOKS_MAX_PAYLOAD_BYTES": 256 * 1024,
     "WEBHOOKS_RESPONSE_BODY_LIMIT": 20 * 1024,
     "WEBHOOKS_BATCH_SIZE": 50,
-    "WEBHOOKS_SEND_CONCURRENCY": 8,
+    "WEBHOOKS_SEND_CONCURRENCY": 16,
+    "WEBHOOKS_ENDPOINT_CONCURRENCY": 4,
+    "WEBHOOKS_BATCH_PATIENCE": 2.0,
     "WEBHOOKS_DISPATCH_INTERVAL": 1.0,
     "WEBHOOKS_QUEUE_LEASE": 120,
     "WEBHOOKS_LEASE_MARGIN": 30,
     "WEBHOOKS_OUTBOX_GRACE": 2,
     "WEBHOOKS_DISPATCH_MAX_BATCHES": 20,
+    # Age after which attempts, finished deliveries and their events are purged (None: never).
+    "WEBHOOKS_RETENTION": None,
+    # Email the tenant's contact_email when an endpoint is disabled or a delivery exhausted.
+    "WEBHOOKS_NOTIFY_EMAIL": False,
+    # uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted.
+    "WEBHOOKS_OPERATIONAL_TENANT": "",
 }
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(value):
+    """Seconds from ``3600``, ``"3600"``, ``"90m"``, ``"12h"``, ``"30d"`` or ``"2w"``; None for empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        unit = AGE_UNITS.get(text[-1:]) if text[-1:].isalpha() else 1
+        number = text[:-1] if text[-1:].isalpha() else text
+        try:
+            seconds = float(number) * unit
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not an age such as 3600, 12h or 30d") from None
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is not a positive age")
+    return seconds
 
 
 def _seconds_list(value):
@@ -52,11 +81,16 @@ class WebhookSettings:
     response_body_limit: int
     batch_size: int
     send_concurrency: int
+    endpoint_concurrency: int
+    batch_patience: float
     dispatch_interval: float
     queue_lease: float
     lease_margin: float
     outbox_grace: float
     dispatch_max_batches: int
+    retention: float | None = None
+    notify_email: bool = False
+    operational_tenant: str = ""
 
     @property
     def max_attempts(self):
@@ -66,11 +100,11 @@ class WebhookSettings:
     def execution_lease(self):
         """How long a claimed batch may take once a worker started it.
 
-        A batch is sent ``send_concurrency`` at a time, each attempt bounded
-        by ``timeout``; the margin covers the database writes around it.
+        A request may wait for a sending thread (the process admits at most
+        two threads' worth of requests, so about one timeout) and then takes
+        at most the timeout; the margin covers the database writes around it.
         """
-        rounds = -(-self.batch_size // max(1, self.send_concurrency))
-        return rounds * self.timeout + self.lease_margin
+        return 3 * self.timeout + self.lease_margin
 
 
 def _load():
@@ -88,11 +122,16 @@ def _load():
         response_body_limit=int(raw["WEBHOOKS_RESPONSE_BODY_LIMIT"]),
         batch_size=int(raw["WEBHOOKS_BATCH_SIZE"]),
         send_concurrency=int(raw["WEBHOOKS_SEND_CONCURRENCY"]),
+        endpoint_concurrency=int(raw["WEBHOOKS_ENDPOINT_CONCURRENCY"]),
+        batch_patience=float(raw["WEBHOOKS_BATCH_PATIENCE"]),
         dispatch_interval=float(raw["WEBHOOKS_DISPATCH_INTERVAL"]),
         queue_lease=float(raw["WEBHOOKS_QUEUE_LEASE"]),
         lease_margin=float(raw["WEBHOOKS_LEASE_MARGIN"]),
         outbox_grace=float(raw["WEBHOOKS_OUTBOX_GRACE"]),
         dispatch_max_batches=int(raw["WEBHOOKS_DISPATCH_MAX_BATCHES"]),
+        retention=parse_age(raw["WEBHOOKS_RETENTION"]),
+        notify_email=bool(raw["WEBHOOKS_NOTIFY_EMAIL"]),
+        operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
     )
 
 

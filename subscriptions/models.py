@@ -59,12 +59,16 @@ class Endpoint(models.Model):
     # Start of the current run of failures; cleared by any success.
     failing_since = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # The rate limit's current one-second window (Unix second) and requests sent in it.
+    rate_window = models.BigIntegerField(default=0, editable=False)
+    rate_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "hookplatform_endpoint"
         ordering = ["-created_at"]
+        permissions = [("reveal_secret", "Can reveal endpoint secrets")]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="hp_endpoint_tenant_idx")]
 
     def __str__(self):
