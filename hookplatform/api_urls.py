@@ -1,9 +1,33 @@
-"""The REST API, mounted by a host with ``path("api/", include("hookplatform.api_urls"))``."""
+"""The REST API, mounted by a host with ``path("api/", include("hookplatform.api_urls"))``.
 
-from django.urls import path
+Routes of contract section 3 under ``v1/``; the OpenAPI document at
+``schema/`` and interactive docs at ``docs/``.  Anything else under ``v1/``
+answers a JSON 404.
+"""
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from delivery.api.views import DeliveryViewSet, EndpointTrafficViewSet, EventViewSet
+from subscriptions.api.schema import SCHEMA_SETTINGS
+from subscriptions.api.views import ApiKeyViewSet, EndpointViewSet, EventTypeViewSet, TenantViewSet
+from subscriptions.api.views_misc import not_found
+
+TENANT = r"tenants/(?P<tenant_uid>[^/]+)"
+
+router = SimpleRouter()
+router.register("event-types", EventTypeViewSet, basename="event-type")
+router.register("tenants", TenantViewSet, basename="tenant")
+router.register(f"{TENANT}/endpoints", EndpointViewSet, basename="endpoint")
+router.register(f"{TENANT}/endpoints", EndpointTrafficViewSet, basename="endpoint-traffic")
+router.register(f"{TENANT}/events", EventViewSet, basename="event")
+router.register(f"{TENANT}/deliveries", DeliveryViewSet, basename="delivery")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("v1/", include(router.urls)),
+    re_path(r"^v1/", not_found),
+    path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

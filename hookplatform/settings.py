@@ -106,13 +106,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# Structured lines: key=value by default, LOG_FORMAT=json for one JSON object per line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "kv": {"()": "delivery.logging.KeyValueFormatter"},
+        "json": {"()": "delivery.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "kv"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# /metrics: worker processes count attempts into files here, the web process reads them.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+# Mail for operational notifications (WEBHOOKS_NOTIFY_EMAIL).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webhooks@localhost")
 
 # --- Celery -----------------------------------------------------------------
 EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
@@ -144,22 +158,29 @@ for _name, _parse in {
     "WEBHOOKS_RESPONSE_BODY_LIMIT": int,
     "WEBHOOKS_BATCH_SIZE": int,
     "WEBHOOKS_SEND_CONCURRENCY": int,
+    "WEBHOOKS_ENDPOINT_CONCURRENCY": int,
+    "WEBHOOKS_BATCH_PATIENCE": float,
     "WEBHOOKS_DISPATCH_INTERVAL": float,
     "WEBHOOKS_QUEUE_LEASE": float,
     "WEBHOOKS_LEASE_MARGIN": float,
     "WEBHOOKS_OUTBOX_GRACE": float,
     "WEBHOOKS_DISPATCH_MAX_BATCHES": int,
+    "WEBHOOKS_RETENTION": str,
+    "WEBHOOKS_NOTIFY_EMAIL": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+    "WEBHOOKS_OPERATIONAL_TENANT": str,
 }.items():
     if os.environ.get(_name):
         globals()[_name] = _parse(os.environ[_name])
 
 # --- REST API -----------------------------------------------------------------
+# The API views set their own authentication, parsers, pagination and errors
+# (see subscriptions/api/base.py); only the throttle rate is a setting here.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Requests per API key: "<n>/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {"hookplatform": os.environ.get("HOOKPLATFORM_API_RATE", "1200/minute")},
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "hookplatform API",
-    "DESCRIPTION": "Outbound webhooks: event types, tenants, endpoints, events, deliveries.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-}
+# The same document `manage.py spectacular` writes as /api/schema/ serves.
+from subscriptions.api.schema import SCHEMA_SETTINGS  # noqa: E402
+
+SPECTACULAR_SETTINGS = {**SCHEMA_SETTINGS, "SERVE_INCLUDE_SCHEMA": False}

@@ -4,7 +4,7 @@ import jsonschema
 from django.core.exceptions import ValidationError
 
 from subscriptions.models import EventType
-from subscriptions.validation import MAX_DESCRIPTION, validate_event_type_name
+from subscriptions.validation import MAX_DESCRIPTION, validate_event_type_name, validate_storable_json
 
 
 def validate_schema(schema):
@@ -12,6 +12,7 @@ def validate_schema(schema):
         return
     if not isinstance(schema, dict):
         raise ValidationError("schema must be a JSON Schema object.", code="invalid_schema")
+    validate_storable_json(schema, "schema", code="invalid_schema")
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:

@@ -68,9 +68,26 @@ def validate_headers(headers):
             raise ValidationError(f"The value of {name!r} has control characters.", code="invalid")
 
 
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def validate_storable_json(value, what, code="invalid"):
+    """PostgreSQL's jsonb cannot hold NUL characters: refuse them up front, not with a database error."""
+    if _has_nul(value):
+        raise ValidationError(f"{what} may not contain NUL (\\u0000) characters.", code=code)
+
+
 def validate_metadata(metadata):
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be a JSON object.", code="invalid")
+    validate_storable_json(metadata, "metadata")
     if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
         raise ValidationError(f"metadata is over {MAX_METADATA_BYTES} bytes.", code="too_long")
 

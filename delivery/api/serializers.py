@@ -1,0 +1,133 @@
+"""Request and response bodies of events, deliveries, attempts and endpoint operations."""
+
+import json
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from delivery.models import Attempt, Delivery, Event
+from subscriptions.api.fields import EventDataField, HeadersField
+
+
+class PublishSerializer(serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, help_text="A live event type of the catalogue.")
+    data = EventDataField()
+    idempotency_key = serializers.CharField(
+        max_length=255, required=False, allow_null=True, default=None,
+        help_text="The same key for the same tenant within 24 h returns the first event and sends nothing new.",
+    )
+
+
+class TestEventSerializer(serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, help_text="A live event type of the catalogue.")
+    data = EventDataField(required=False, allow_null=True, default=None,
+                          help_text="The example's data; a small test object if left out.")
+
+
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Resend every failed delivery to the endpoint created since then.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    count = serializers.IntegerField(help_text="How many failed deliveries are being resent.")
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="Start of the window; default 24 h ago.")
+
+
+class DeliveryCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    sending = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    retrying = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class AttemptCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class LatencySerializer(serializers.Serializer):
+    p50 = serializers.IntegerField(allow_null=True)
+    p90 = serializers.IntegerField(allow_null=True)
+    p95 = serializers.IntegerField(allow_null=True)
+    p99 = serializers.IntegerField(allow_null=True)
+    max = serializers.IntegerField(allow_null=True)
+
+
+class StatsSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    deliveries = DeliveryCountsSerializer(help_text="Deliveries created in the window, by status.")
+    attempts = AttemptCountsSerializer(help_text="Attempts started in the window, by outcome.")
+    latency_ms = LatencySerializer(help_text="Attempt durations in ms (nearest-rank percentiles); null if none.")
+
+
+class DeliveryStatusSerializer(serializers.ModelSerializer):
+    """A delivery as seen from its event."""
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "endpoint", "status", "attempt_count", "next_attempt_at", "last_attempt_at",
+                  "last_response_status", "finished_at"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    data = serializers.SerializerMethodField()
+    timestamp = serializers.DateTimeField(source="occurred_at", read_only=True,
+                                          help_text="When the event occurred (the body's timestamp).")
+
+    class Meta:
+        model = Event
+        fields = ["id", "event_type", "data", "timestamp", "idempotency_key", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(EventDataField)
+    def get_data(self, event):
+        return json.loads(event.body)["data"]
+
+
+class EventDetailSerializer(EventSerializer):
+    deliveries = DeliveryStatusSerializer(many=True, read_only=True,
+                                          help_text="One per matching endpoint, with its status.")
+
+    class Meta(EventSerializer.Meta):
+        fields = EventSerializer.Meta.fields + ["deliveries"]
+        read_only_fields = fields
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    request_headers = HeadersField(read_only=True, help_text="As sent; signatures redacted.")
+    response_headers = HeadersField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attempt
+        fields = ["id", "delivery", "endpoint", "trigger", "started_at", "duration_ms", "succeeded",
+                  "request_url", "request_headers", "response_status", "response_headers",
+                  "response_body", "error_class", "error_message"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event_type = serializers.CharField(source="event.event_type", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "event", "event_type", "endpoint", "status", "attempt_count", "next_attempt_at",
+                  "last_attempt_at", "last_response_status", "last_error", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    attempts = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, newest first.")
+
+    class Meta(DeliverySerializer.Meta):
+        fields = DeliverySerializer.Meta.fields + ["attempts"]
+        read_only_fields = fields

@@ -1,0 +1,234 @@
+"""Event types, tenants, endpoints (with their secrets) and API keys over HTTP.
+
+Each view checks types with a serializer, then calls the same domain
+function the Python API and the admin call.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from subscriptions import endpoints, event_types, secrets, tenants
+from subscriptions.api import serializers as s
+from subscriptions.api.base import ApiViewSet
+from subscriptions.api.errors import domain_errors
+from subscriptions.api.permissions import PlatformKeyForWrites, PlatformKeyOnly, PlatformKeyRequired
+from subscriptions.api.scoping import (
+    ENDPOINT_ID,
+    NUMBER_ID,
+    TenantScopedMixin,
+    get_or_404,
+    visible_tenants,
+)
+from subscriptions.api_keys import create_api_key, revoke_api_key
+from subscriptions.models import ApiKey, Endpoint, EventType
+from subscriptions.validation import EVENT_TYPE_NAME, TENANT_UID
+
+DISABLED_REASON = "Disabled over the API."
+EVENT_TYPE_ERRORS = {"invalid_event_type": "name", "invalid_schema": "schema", "too_long": "description"}
+
+
+class ReadMixin(mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    pass
+
+
+def partial_update_with(view, serializer_class, apply):
+    """PATCH: check types, hand the given fields to ``apply(obj, fields)``, answer the object."""
+    obj = view.get_object()
+    serializer = serializer_class(obj, data=view.request.data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    with domain_errors():
+        obj = apply(obj, serializer.validated_data)
+    return Response(view.get_serializer(obj).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List event types", description="Newest first."),
+    create=extend_schema(summary="Create an event type", description="Needs a platform key."),
+    retrieve=extend_schema(summary="Read an event type"),
+    partial_update=extend_schema(summary="Change an event type", request=s.EventTypeUpdateSerializer,
+                                 description="`description`, `schema`, `archived`. Needs a platform key."),
+    destroy=extend_schema(
+        summary="Archive an event type",
+        description="Archives the type: it takes no new events, while its past events and deliveries stay "
+                    "readable. `PATCH {\"archived\": false}` brings it back. Needs a platform key.",
+    ),
+)
+class EventTypeViewSet(ReadMixin, ApiViewSet):
+    serializer_class = s.EventTypeSerializer
+    permission_classes = [PlatformKeyForWrites]
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+    queryset = EventType.objects.order_by("-id")
+
+    def get_object(self):
+        return get_or_404(EventType.objects.all(), EVENT_TYPE_NAME, name=self.kwargs["name"])
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with domain_errors("name", EVENT_TYPE_ERRORS):
+            event_type = event_types.create_event_type(**serializer.validated_data)
+        return Response(self.get_serializer(event_type).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, name=None):
+        def apply(event_type, fields):
+            with domain_errors("schema", EVENT_TYPE_ERRORS):
+                return event_types.update_event_type(event_type, **fields)
+        return partial_update_with(self, s.EventTypeUpdateSerializer, apply)
+
+    def destroy(self, request, name=None):
+        event_types.archive_event_type(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tenants", description="Platform keys only."),
+    create=extend_schema(summary="Create a tenant", description="Platform keys only."),
+    retrieve=extend_schema(summary="Read a tenant"),
+    partial_update=extend_schema(summary="Change a tenant", request=s.TenantUpdateSerializer),
+    destroy=extend_schema(summary="Delete a tenant",
+                          description="Deletes the tenant with its endpoints, events, deliveries and keys."),
+)
+class TenantViewSet(ReadMixin, ApiViewSet):
+    serializer_class = s.TenantSerializer
+    permission_classes = [PlatformKeyOnly]
+    lookup_field = "uid"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return visible_tenants(self.request).order_by("-id")
+
+    def get_object(self):
+        tenant = get_or_404(self.get_queryset(), TENANT_UID, uid=self.kwargs["uid"])
+        self.check_object_permissions(self.request, tenant)
+        return tenant
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        with domain_errors("uid", {"invalid": "metadata", "too_long": "metadata"}):
+            tenant = tenants.create_tenant(fields.pop("uid"), **fields)
+        return Response(self.get_serializer(tenant).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, uid=None):
+        def apply(tenant, fields):
+            with domain_errors("metadata"):
+                return tenants.update_tenant(tenant, **fields)
+        return partial_update_with(self, s.TenantUpdateSerializer, apply)
+
+    def destroy(self, request, uid=None):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _apply_endpoint_changes(endpoint, fields):
+    """Editable fields through ``update_endpoint``; ``disabled`` through disable/enable."""
+    disabled = fields.pop("disabled", None)
+    with transaction.atomic():
+        if fields:
+            endpoint = endpoints.update_endpoint(endpoint, **fields)
+        if disabled is True and not endpoint.disabled:
+            endpoint = endpoints.disable_endpoint(endpoint, reason=DISABLED_REASON)
+        elif disabled is False and endpoint.disabled:
+            endpoint = endpoints.enable_endpoint(endpoint)
+    return endpoint
+
+
+class EndpointLookupMixin(TenantScopedMixin):
+    """``self.get_object()`` is an endpoint of the URL's tenant, or 404."""
+
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Endpoint.objects.filter(tenant=self.tenant).order_by("-id")
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), ENDPOINT_ID, pk=self.kwargs["pk"])
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List a tenant's endpoints", description="Newest first."),
+    create=extend_schema(summary="Create an endpoint", responses={201: s.EndpointCreatedSerializer},
+                         description="The answer includes the signing secret, this once."),
+    retrieve=extend_schema(summary="Read an endpoint"),
+    partial_update=extend_schema(summary="Change an endpoint",
+                                 description="`disabled: true` stops sending (deliveries are kept); "
+                                             "`false` resumes."),
+    destroy=extend_schema(summary="Delete an endpoint", description="With its deliveries and attempts."),
+)
+class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
+    serializer_class = s.EndpointSerializer
+
+    def create(self, request, tenant_uid=None):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        disabled = fields.pop("disabled", False)
+        with domain_errors(), transaction.atomic():
+            endpoint = endpoints.create_endpoint(self.tenant, **fields)
+            if disabled:
+                endpoint = endpoints.disable_endpoint(endpoint, reason=DISABLED_REASON)
+        data = s.EndpointCreatedSerializer(endpoint).data | {"secret": secrets.reveal_secret(endpoint)}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, tenant_uid=None, pk=None):
+        return partial_update_with(self, s.EndpointSerializer, _apply_endpoint_changes)
+
+    def destroy(self, request, tenant_uid=None, pk=None):
+        endpoints.delete_endpoint(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Reveal the endpoint's signing secret", request=None,
+                   responses={200: s.SecretSerializer})
+    @action(detail=True, methods=["get"], url_path="secret")
+    def secret(self, request, tenant_uid=None, pk=None):
+        current = secrets.current_secret(self.get_object())
+        return Response(s.SecretSerializer(current).data)
+
+    @extend_schema(summary="Rotate the signing secret", request=None, responses={200: s.SecretSerializer},
+                   description="A new secret becomes current; the old one keeps signing for the grace period "
+                               "(default 24 h), so receivers see two signatures meanwhile.")
+    @action(detail=True, methods=["post"], url_path="secret/rotate")
+    def rotate(self, request, tenant_uid=None, pk=None):
+        new = secrets.rotate_secret(self.get_object())
+        return Response(s.SecretSerializer(new).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List API keys", description="Prefixes only, newest first. Platform keys only."),
+    create=extend_schema(summary="Create an API key", request=s.ApiKeyCreateSerializer,
+                         responses={201: s.ApiKeyCreatedSerializer},
+                         description="The answer includes the key, this once. Platform keys only."),
+    retrieve=extend_schema(summary="Read an API key"),
+    destroy=extend_schema(summary="Revoke an API key",
+                          description="The key stops working at once; it stays listed as revoked."),
+)
+class ApiKeyViewSet(ReadMixin, ApiViewSet):
+    serializer_class = s.ApiKeySerializer
+    permission_classes = [PlatformKeyRequired]
+    lookup_value_regex = "[^/]+"
+    queryset = ApiKey.objects.select_related("tenant").order_by("-id")
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), NUMBER_ID, pk=self.kwargs["pk"])
+
+    def create(self, request):
+        serializer = s.ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        uid = serializer.validated_data["tenant"]
+        tenant = None
+        if uid is not None:
+            tenant = visible_tenants(request).filter(uid=uid).first() if TENANT_UID.match(uid) else None
+            if tenant is None:
+                return Response({"tenant": [f"No tenant {uid!r}."]}, status=status.HTTP_400_BAD_REQUEST)
+        api_key, key = create_api_key(tenant=tenant, name=serializer.validated_data["name"])
+        data = s.ApiKeyCreatedSerializer(api_key).data | {"key": key}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        revoke_api_key(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
