@@ -7,6 +7,7 @@ class DeliveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from delivery import schedule
+        from delivery import notifications, schedule
 
         schedule.install()
+        notifications.connect()

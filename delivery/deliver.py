@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from delivery import conf, leases, sender
+from delivery import conf, leases, metrics, sender
 from delivery.fanout import fan_out
 from delivery.handoff import enqueue_batch
+from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery
 from delivery.retry_policy import next_delay, parse_retry_after
 from delivery.signals import delivery_exhausted, delivery_succeeded
@@ -165,6 +166,8 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
                    .select_for_update().values_list("id", flat=True))
         Attempt.objects.bulk_create(attempts)
         _write_states([d for d in deliveries if d.pk in held], token)
+    log_outcomes(deliveries, outcomes)
+    metrics.observe(outcomes)
     attempt_of = {a.delivery_id: a for a in attempts}
     _update_endpoint_health(deliveries, outcomes, now, settings)
     for delivery in succeeded:
@@ -172,6 +175,7 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
             delivery_succeeded.send(sender=Delivery, delivery=delivery, attempt=attempt_of[delivery.pk])
     for delivery in exhausted:
         if delivery.pk in held and trigger == Attempt.Trigger.SCHEDULED:
+            logger.warning("delivery exhausted", extra=delivery_context(delivery))
             delivery_exhausted.send(sender=Delivery, delivery=delivery)
 
 

@@ -7,14 +7,19 @@ own.  An entry the host did write under the same name wins.
 from delivery import conf
 
 ENTRY = "webhooks-dispatch"
+PURGE_ENTRY = "webhooks-purge"
+PURGE_INTERVAL = 3600
 
 
 def install(app=None):
     if app is None:
         from celery import current_app as app
-    interval = conf.get().dispatch_interval
-    app.conf.beat_schedule = {
-        ENTRY: {"task": "delivery.dispatch", "schedule": interval,
-                "options": {"expires": max(5.0, interval * 5)}},
-        **(app.conf.beat_schedule or {}),
-    }
+    settings = conf.get()
+    interval = settings.dispatch_interval
+    entries = {ENTRY: {"task": "delivery.dispatch", "schedule": interval,
+                       "options": {"expires": max(5.0, interval * 5)}}}
+    if settings.retention is not None:
+        # Hourly, each run bounded in time (delivery.retention.purge_expired).
+        entries[PURGE_ENTRY] = {"task": "delivery.purge", "schedule": PURGE_INTERVAL,
+                                "options": {"expires": PURGE_INTERVAL}}
+    app.conf.beat_schedule = {**entries, **(app.conf.beat_schedule or {})}

@@ -7,7 +7,7 @@ the ``delivery`` app is ready.
 
 from celery import shared_task
 
-from delivery import deliver, dispatcher
+from delivery import deliver, dispatcher, retention
 
 
 @shared_task(name="delivery.fan_out_event", acks_late=True, ignore_result=True)
@@ -23,3 +23,8 @@ def send_batch(delivery_ids, token, trigger="scheduled"):
 @shared_task(name="delivery.dispatch", ignore_result=True)
 def dispatch():
     dispatcher.dispatch()
+
+
+@shared_task(name="delivery.purge", ignore_result=True)
+def purge():
+    retention.purge_expired()

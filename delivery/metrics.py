@@ -1,0 +1,91 @@
+"""Prometheus metrics: counters the workers increment, gauges read from the database at scrape time.
+
+Why two kinds: attempts happen in worker processes, so their count and
+latency are counted where they happen (``prometheus_client``'s multiprocess
+mode writes them to ``PROMETHEUS_MULTIPROC_DIR``, which the web process
+reads when scraped).  The backlog and the disabled endpoints are facts of the
+database, true whichever machine asks, so they are read there, with queries
+that the partial indexes answer.
+"""
+
+import os
+
+from django.db.models import Min
+from django.utils import timezone
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+ATTEMPTS = Counter("hookplatform_attempts", "Delivery attempts, by outcome.", ["outcome"])
+ATTEMPT_SECONDS = Histogram(
+    "hookplatform_attempt_duration_seconds", "Time from request to response (or error) of an attempt.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+)
+OUTCOMES = ("succeeded", "http_error", "network_error")
+for _outcome in OUTCOMES:  # every series exists from the first scrape, at 0
+    ATTEMPTS.labels(_outcome)
+
+
+def outcome_label(outcome):
+    if outcome.succeeded:
+        return "succeeded"
+    return "http_error" if outcome.status is not None else "network_error"
+
+
+def observe(outcomes):
+    """Count the attempts of a batch; ``outcomes`` are ``(request, outcome)`` pairs."""
+    for _, outcome in outcomes:
+        ATTEMPTS.labels(outcome_label(outcome)).inc()
+        ATTEMPT_SECONDS.observe(outcome.duration_ms / 1000)
+
+
+class DatabaseCollector:
+    """Gauges computed at scrape time from index-backed queries."""
+
+    def collect(self):
+        from delivery.leases import WAITING
+        from delivery.models import Delivery, Event
+        from subscriptions.models import Endpoint
+
+        now = timezone.now()
+        due = Delivery.objects.filter(status__in=WAITING, next_attempt_at__lte=now)
+        oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
+        stranded = Event.objects.filter(fanned_out_at__isnull=True)
+        yield _gauge("hookplatform_deliveries_due", "Waiting deliveries whose time has come.", due.count())
+        yield _gauge("hookplatform_deliveries_due_oldest_age_seconds",
+                     "How long the oldest due delivery has waited past its time.",
+                     (now - oldest).total_seconds() if oldest else 0)
+        yield _gauge("hookplatform_events_not_fanned_out", "Published events not yet fanned out.",
+                     stranded.count())
+        yield _gauge("hookplatform_endpoints_disabled", "Endpoints disabled, by hand or automatically.",
+                     Endpoint.objects.filter(disabled=True).count())
+
+
+def _gauge(name, documentation, value):
+    family = GaugeMetricFamily(name, documentation)
+    family.add_metric([], value)
+    return family
+
+
+def exposition():
+    """The text a scrape gets: every process's counters plus the database gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry.register(_Forward(REGISTRY))
+    registry.register(DatabaseCollector())
+    return generate_latest(registry)
+
+
+class _Forward:
+    """This process's own metrics, when there is no multiprocess directory to read."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def collect(self):
+        return self.source.collect()

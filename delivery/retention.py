@@ -1,0 +1,95 @@
+"""Retention: delete old attempts, finished deliveries and their events, in bounded batches.
+
+Each batch is one short transaction that deletes at most ``batch_size`` rows
+by primary key, so workers keep recording outcomes between batches (no long
+lock on SQLite, no long-running transaction on PostgreSQL).  Waiting or
+sending deliveries are never deleted, however old, nor their events: a
+disabled endpoint's kept deliveries survive until they are sent or cancelled.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from delivery import conf
+from delivery.models import Attempt, Delivery, Event
+
+logger = logging.getLogger("delivery.retention")
+Status = Delivery.Status
+FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+BATCH_SIZE = 2000
+
+
+@dataclass
+class PurgeReport:
+    cutoff: object
+    deleted: dict = field(default_factory=lambda: {"attempts": 0, "deliveries": 0, "events": 0})
+    complete: bool = True
+
+
+def old_querysets(cutoff):
+    """What may go, by table, oldest first (rows are time-ordered by primary key)."""
+    return {
+        "attempts": Attempt.objects.filter(started_at__lt=cutoff),
+        "deliveries": Delivery.objects.filter(status__in=FINISHED, finished_at__lt=cutoff),
+        "events": Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
+        .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk")))),
+    }
+
+
+def count_old(cutoff):
+    """Rows each table would lose (full counts: for a progress bar, not for every run)."""
+    return {name: queryset.count() for name, queryset in old_querysets(cutoff).items()}
+
+
+def _delete_batch(queryset, batch_size):
+    with transaction.atomic():
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return 0
+        queryset.model.objects.filter(pk__in=ids).delete()
+        return len(ids)
+
+
+def purge(older_than, *, batch_size=BATCH_SIZE, max_seconds=None, progress=None, pause=0.0):
+    """Delete what is older than ``older_than`` seconds; returns a ``PurgeReport``.
+
+    Attempts go first, then finished deliveries (so their cascade finds
+    nothing left to collect), then events with no delivery left.
+    ``progress(table, deleted_in_batch)`` is called after each batch;
+    ``max_seconds`` bounds a run (the next run resumes where it stopped);
+    ``pause`` sleeps between batches to leave the database to the workers.
+    """
+    window = conf.get().idempotency_window
+    if older_than < window:
+        raise ValueError(f"older_than must be at least the idempotency window ({window:g} s)")
+    report = PurgeReport(cutoff=timezone.now() - timedelta(seconds=older_than))
+    deadline = time.monotonic() + max_seconds if max_seconds else None
+    for table, queryset in old_querysets(report.cutoff).items():
+        while True:
+            if deadline and time.monotonic() > deadline:
+                report.complete = False
+                return report
+            deleted = _delete_batch(queryset, batch_size)
+            report.deleted[table] += deleted
+            if progress and deleted:
+                progress(table, deleted)
+            if deleted < batch_size:
+                break
+            if pause:
+                time.sleep(pause)
+    logger.info("purged", extra={"older_than_s": older_than, **report.deleted})
+    return report
+
+
+def purge_expired(max_seconds=300):
+    """The beat job: purge by ``WEBHOOKS_RETENTION``, if set; bounded in time per run."""
+    retention = conf.get().retention
+    if retention is None:
+        return None
+    return purge(retention, max_seconds=max_seconds, pause=0.05)
