@@ -49,12 +49,17 @@ class ReceiverProcess:
         text = self.get("/dump")
         return [json.loads(line) for line in text.splitlines() if line]
 
-    def wait_for(self, count, timeout):
+    def wait_for(self, count, timeout, path_prefix=None):
+        """Wait until ``count`` requests arrived (to paths starting with ``path_prefix``, if given)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.count() >= count:
+            if path_prefix is None:
+                got = self.count()
+            else:
+                got = sum(1 for r in self.records() if r[1].startswith(path_prefix))
+            if got >= count:
                 return True
-            time.sleep(0.02)
+            time.sleep(0.02 if path_prefix is None else 0.2)
         return False
 
     def stop(self):
@@ -153,3 +158,33 @@ def purge_broker():
     from hookplatform.celery import app
 
     app.control.purge()
+
+
+def steady_publish(rate, seconds, event_type="bench.tick", tenant="bench", padding=200):
+    """Publish ``rate`` events per second for ``seconds``; returns {event id: publish time}."""
+    from delivery import publish
+
+    published = {}
+    start = time.time()
+    total = int(rate * seconds)
+    for i in range(total):
+        target = start + i / rate
+        delay = target - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        event = publish(event_type, {"n": i, "padding": "x" * padding}, tenant=tenant)
+        published[event.id] = time.time()
+    return published
+
+
+def latencies_ms(records, published, path_filter=lambda path: True):
+    """Publish-to-receipt latencies in ms of the receiver's records for published events."""
+    return sorted((at - published[msg_id]) * 1000 for at, path, msg_id in records
+                  if msg_id in published and path_filter(path))
+
+
+def percentile(sorted_values, fraction):
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, int(round(fraction * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[index]

@@ -25,7 +25,7 @@ DEFAULTS = {
     "WEBHOOKS_BATCH_SIZE": 50,
     "WEBHOOKS_SEND_CONCURRENCY": 16,
     "WEBHOOKS_ENDPOINT_CONCURRENCY": 4,
-    "WEBHOOKS_BATCH_PATIENCE": 2.0,
+    "WEBHOOKS_BATCH_PATIENCE": 0.25,
     "WEBHOOKS_DISPATCH_INTERVAL": 1.0,
     "WEBHOOKS_QUEUE_LEASE": 120,
     "WEBHOOKS_LEASE_MARGIN": 30,
@@ -100,11 +100,12 @@ class WebhookSettings:
     def execution_lease(self):
         """How long a claimed batch may take once a worker started it.
 
-        A request may wait for a sending thread (the process admits at most
-        two threads' worth of requests, so about one timeout) and then takes
-        at most the timeout; the margin covers the database writes around it.
+        A request may wait in its endpoint's line (at most two rounds of the
+        endpoint's requests in flight) and for a thread (at most two requests
+        per thread, so about one timeout), then takes at most the timeout; the
+        margin covers the database writes around it.
         """
-        return 3 * self.timeout + self.lease_margin
+        return 4 * self.timeout + self.lease_margin
 
 
 def _load():

@@ -1,15 +1,15 @@
 """Sending a claimed batch of deliveries and recording what happened."""
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
+import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from delivery import conf, leases, metrics, sender
+from delivery import conf, leases, metrics, rate_limit, send_pool, sender
 from delivery.fanout import fan_out
 from delivery.handoff import enqueue_batch
 from delivery.logging import delivery_context, log_outcomes
@@ -22,17 +22,6 @@ from subscriptions.secrets import active_secrets
 
 logger = logging.getLogger("delivery")
 Status = Delivery.Status
-
-_pool = None
-_pool_pid = None
-
-
-def _executor(size):
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        _pool, _pool_pid = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send"), os.getpid()
-    return _pool
-
 
 def chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
@@ -50,17 +39,42 @@ def fan_out_and_send(event_id):
 
 
 def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
-    """Send the deliveries this token still holds; record every attempt and outcome."""
+    """Send the deliveries this token still holds; record every attempt and outcome.
+
+    Deliveries of a disabled endpoint are parked; those over their endpoint's
+    rate limit, or whose endpoint already has its share of this process's
+    sending threads, go back to the database for a moment later.  Returns how
+    many requests were started.
+    """
+    settings = conf.get()
     deliveries = leases.start(delivery_ids, token)
     parked = [d for d in deliveries if d.endpoint.disabled]
     if parked:
         leases.release(parked, token, next_attempt_at=None)
-    live = [d for d in deliveries if not d.endpoint.disabled]
-    if not live:
-        return 0
-    outcomes = _send_all([_request_for(d) for d in live])
-    record_outcomes(live, outcomes, token, trigger)
+    live, over_limit = rate_limit.admit([d for d in deliveries if not d.endpoint.disabled])
+    if over_limit:
+        next_second = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+        leases.release(over_limit, token, next_attempt_at=next_second)
+    pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
+    live, busy = pool.admit(live, wait_seconds=settings.timeout)
+    if busy:
+        leases.release(busy, token, next_attempt_at=timezone.now() + timedelta(seconds=1))
+    if live:
+        pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
+                 patience=settings.batch_patience)
     return len(live)
+
+
+def _send_one(delivery):
+    """One attempt of one delivery: ``(request, outcome)``; never raises."""
+    settings = conf.get()
+    try:
+        request = _request_for(delivery)
+    except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
+        request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
+        return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
+                                       error_class=type(exc).__name__, error_message=str(exc)[:1024])
+    return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
 def _request_for(delivery):
@@ -71,18 +85,6 @@ def _request_for(delivery):
         secrets=active_secrets(delivery.endpoint),
         custom_headers=delivery.endpoint.headers,
     )
-
-
-def _send_all(requests):
-    settings = conf.get()
-
-    def one(request):
-        return request, sender.send(request, timeout=settings.timeout,
-                                    body_limit=settings.response_body_limit)
-
-    if len(requests) == 1 or settings.send_concurrency <= 1:
-        return [one(r) for r in requests]
-    return list(_executor(settings.send_concurrency).map(one, requests))
 
 
 def _apply_outcome(delivery, outcome, now, settings):

@@ -4,21 +4,24 @@ Why: a batch must not hold its worker slot while one slow receiver takes its
 time.  Each batch waits for its requests only up to ``WEBHOOKS_BATCH_PATIENCE``
 seconds and records those that finished; the rest are recorded by this
 process's recorder thread as they finish.  Each endpoint may have at most
-``WEBHOOKS_ENDPOINT_CONCURRENCY`` requests in flight per process, so a slow
-endpoint holds a few threads and never all of them; deliveries over that go
-back to the database for a moment later.
+``WEBHOOKS_ENDPOINT_CONCURRENCY`` requests in flight per process, and a short
+line behind them; a slow endpoint therefore holds a few threads, never all of
+them, and what does not fit in its line goes back to the database for later.
 """
 
 import logging
 import os
 import queue
 import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections import Counter, defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.db import close_old_connections
 
 logger = logging.getLogger("delivery.send_pool")
+
+# Requests an endpoint may have waiting per request in flight, in this process.
+LINE_PER_SLOT = 2
 
 
 class SendPool:
@@ -26,37 +29,62 @@ class SendPool:
         self.threads = threads
         self.per_endpoint = per_endpoint
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook-send")
-        self.in_flight = Counter()
-        self.total = 0
+        self.running = Counter()  # endpoint id -> requests handed to a thread
+        self.waiting = defaultdict(deque)  # endpoint id -> requests in its line
+        self.submitted = 0
         self.lock = threading.Condition()
         self.late = queue.Queue()
         threading.Thread(target=self._record_late, name="webhook-recorder", daemon=True).start()
 
     def admit(self, deliveries, wait_seconds):
-        """Split deliveries into those this process may send now and those whose endpoint is busy.
+        """Split deliveries into those this process takes now and those whose endpoint's line is full.
 
-        Waits (up to ``wait_seconds``) while the process already has two
-        threads' worth of requests, which bounds how long a request queues.
+        Waits (up to ``wait_seconds``) while the threads already have two
+        requests each to do, which bounds how long a request queues.
         """
+        line = self.per_endpoint * (1 + LINE_PER_SLOT)
         with self.lock:
-            self.lock.wait_for(lambda: self.total < 2 * self.threads, timeout=wait_seconds)
+            self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
+            taken = Counter()
             admitted, busy = [], []
             for delivery in deliveries:
-                if self.in_flight[delivery.endpoint_id] < self.per_endpoint:
-                    self.in_flight[delivery.endpoint_id] += 1
-                    self.total += 1
+                endpoint = delivery.endpoint_id
+                if self.running[endpoint] + len(self.waiting[endpoint]) + taken[endpoint] < line:
+                    taken[endpoint] += 1
                     admitted.append(delivery)
                 else:
                     busy.append(delivery)
         return admitted, busy
 
-    def _done(self, endpoint_id):
-        with self.lock:
-            self.in_flight[endpoint_id] -= 1
-            if not self.in_flight[endpoint_id]:
-                del self.in_flight[endpoint_id]
-            self.total -= 1
-            self.lock.notify_all()
+    def _schedule(self, job):
+        """Hand a job to a thread, or put it in its endpoint's line (under the lock)."""
+        endpoint = job[0].endpoint_id
+        if self.running[endpoint] < self.per_endpoint:
+            self.running[endpoint] += 1
+            self.submitted += 1
+            self.executor.submit(self._work, job)
+        else:
+            self.waiting[endpoint].append(job)
+
+    def _work(self, job):
+        delivery, future, send_one = job
+        try:
+            future.set_result(send_one(delivery))
+        except BaseException as exc:
+            future.set_exception(exc)
+        finally:
+            endpoint = delivery.endpoint_id
+            with self.lock:
+                self.running[endpoint] -= 1
+                self.submitted -= 1
+                if not self.running[endpoint]:
+                    del self.running[endpoint]
+                line = self.waiting.get(endpoint)
+                if line:
+                    self._schedule(line.popleft())
+                if line is not None and not line:
+                    del self.waiting[endpoint]
+                self.lock.notify_all()
 
     def run(self, deliveries, send_one, record, patience):
         """Send each delivery with ``send_one``; ``record(deliveries, results)`` the finished ones.
@@ -64,13 +92,12 @@ class SendPool:
         Returns after every request finished or ``patience`` seconds, whichever
         is first; later results go to ``record`` from the recorder thread.
         """
-        def task(delivery):
-            try:
-                return send_one(delivery)
-            finally:
-                self._done(delivery.endpoint_id)
-
-        futures = {self.executor.submit(task, d): d for d in deliveries}
+        futures = {}
+        with self.lock:
+            for delivery in deliveries:
+                future = Future()
+                futures[future] = delivery
+                self._schedule((delivery, future, send_one))
         done, pending = wait(futures, timeout=patience)
         finished = [f for f in futures if f in done]
         if finished:
@@ -86,9 +113,9 @@ class SendPool:
                 items.append(self.late.get_nowait())
             by_record = {}
             for delivery, future, record in items:
-                by_record.setdefault(record, ([], []))
-                by_record[record][0].append(delivery)
-                by_record[record][1].append(future.result())
+                deliveries, results = by_record.setdefault(record, ([], []))
+                deliveries.append(delivery)
+                results.append(future.result())
             for record, (deliveries, results) in by_record.items():
                 try:
                     close_old_connections()

@@ -80,7 +80,7 @@ def test_start_extends_the_lease_and_loads_only_what_the_token_holds(make_delive
     held = leases.start(ids + [999999], token)
     assert [d.pk for d in held] == [mine.pk]
     mine.refresh_from_db()
-    expected = timezone.now() + timedelta(seconds=3 * 15 + 30)  # queue wait + attempt + margin
+    expected = timezone.now() + timedelta(seconds=4 * 15 + 30)  # waiting + attempt + margin
     assert abs((mine.lease_expires_at - expected).total_seconds()) < 5
     assert leases.start(ids, "someone-else") == []
 
