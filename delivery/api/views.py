@@ -7,7 +7,7 @@ Views check types, then call the domain verbs (``publish``, ``retry_delivery``,
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import Conflict, domain_errors
 from subscriptions.api.pagination import AttemptPagination
 from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, TenantScopedMixin, get_or_404
+from subscriptions.api.serializers import ErrorSerializer
 from subscriptions.api.views import EndpointLookupMixin
 
 EVENT_ERRORS = {
@@ -97,7 +98,9 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
     def get_serializer_class(self):
         return s.DeliveryDetailSerializer if self.action == "retrieve" else s.DeliverySerializer
 
-    @extend_schema(summary="Send a delivery again now", request=None, responses={202: s.DeliverySerializer},
+    @extend_schema(summary="Send a delivery again now", request=None,
+                   responses={202: s.DeliverySerializer,
+                              409: OpenApiResponse(ErrorSerializer, description="Being sent right now.")},
                    description="A new attempt with the same `webhook-id` and body, whatever the delivery's "
                                "state; 409 while it is being sent.")
     @action(detail=True, methods=["post"], filter_backends=[])

@@ -10,6 +10,15 @@ from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSch
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 
 
+class ErrorSerializer(serializers.Serializer):
+    """An error other than bad input (the same shape as the ``Error`` component)."""
+
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "Error"
+
+
 class EventTypeSerializer(serializers.ModelSerializer):
     schema = JsonSchemaField(required=False, allow_null=True)
 
@@ -71,10 +80,8 @@ class SecretSerializer(serializers.Serializer):
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
-    tenant = serializers.SlugRelatedField(
-        slug_field="uid", read_only=True,
-        help_text="The tenant this key is limited to; null for a platform key.",
-    )
+    tenant = serializers.CharField(source="tenant.uid", read_only=True, allow_null=True,
+                                   help_text="The tenant this key is limited to; null for a platform key.")
     revoked = serializers.SerializerMethodField()
 
     class Meta:
