@@ -12,3 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Writes down signals fired in any process (the worker's too) for the tests to read.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.probe"]  # noqa: F405
+
+# In-process tests run inside a transaction no other thread can see, so a
+# batch waits for all its requests here; the worker processes (tests/worker.py)
+# use the production default and record slow outcomes from their recorder thread.
+WEBHOOKS_BATCH_PATIENCE = float(os.environ.get("WEBHOOKS_BATCH_PATIENCE", "30"))
