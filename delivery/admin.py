@@ -26,6 +26,7 @@ from delivery.admin_tools import (
     badge,
     changelist_url,
     event_type_filter,
+    exact_time,
     pretty_json,
     recent_filter,
 )
@@ -98,13 +99,15 @@ CANCEL = ConfirmedAction(
 
 @admin.register(Event)
 class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "event_type", "tenant_uid", "idempotency_key", "occurred_at", "fanned_out")
+    list_display = ("id", "event_type", "tenant_uid", "idempotency_key", "occurred", "fanned_out")
     list_select_related = ("tenant",)
     list_filter = (event_type_filter("event_type"), TenantUidFilter, recent_filter("created_at"))
     search_help_text = "Event id, idempotency key or tenant uid."
-    fields = ("id", "event_type", "tenant", "idempotency_key", "occurred_at", "created_at", "fanned_out_at",
+    fields = ("id", "event_type", "tenant", "idempotency_key", "occurred", "created", "fanned_out_time",
               "payload", "deliveries_shown")
-    readonly_fields = ("payload", "deliveries_shown")
+    readonly_fields = ("occurred", "created", "fanned_out_time", "payload", "deliveries_shown")
+    occurred, created = exact_time("occurred_at", "occurred"), exact_time("created_at", "created")
+    fanned_out_time = exact_time("fanned_out_at", "fanned out")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -141,7 +144,7 @@ class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.M
 class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, ReadOnlyAdminMixin,
                     admin.ModelAdmin):
     list_display = ("id", "event_link", "event_type", "endpoint_url", "tenant_uid", "state", "attempt_count",
-                    "last_response", "next_attempt_at", "created_at")
+                    "last_response", "next_attempt", "created")
     list_display_links = ("id",)
     list_select_related = ("event", "endpoint", "tenant")
     list_filter = ("status", event_type_filter("event__event_type"), TenantUidFilter, recent_filter("created_at"))
@@ -149,18 +152,24 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
     actions = None  # no bulk delete of the log; the confirmed actions are added in get_actions
     fieldsets = (
         (None, {"fields": ("state", "event_link", "event_type", "endpoint_link", "tenant", "attempt_count",
-                           "next_attempt_at", "last_attempt_at", "last_response", "last_error", "created_at",
-                           "finished_at")}),
+                           "next_attempt", "last_attempt", "last_response", "last_error", "created", "finished")}),
         ("Payload", {"fields": ("payload",)}),
         ("Attempts", {"fields": ("attempt_log",)}),
     )
     readonly_fields = ("state", "event_link", "event_type", "endpoint_link", "last_response", "payload",
-                       "attempt_log")
+                       "attempt_log", "next_attempt", "last_attempt", "created", "finished")
+    next_attempt = exact_time("next_attempt_at", "next attempt")
+    last_attempt = exact_time("last_attempt_at", "last attempt")
+    created, finished = exact_time("created_at", "created"), exact_time("finished_at", "finished")
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url,
+                                   {"title": f"Delivery #{object_id}", "subtitle": None, **(extra_context or {})})
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -265,18 +274,19 @@ def percent(rate):
 
 @admin.register(Attempt)
 class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "delivery_link", "endpoint_url", "trigger", "started_at", "outcome", "duration")
+    list_display = ("id", "delivery_link", "endpoint_url", "trigger", "started", "outcome", "duration")
     list_select_related = ("endpoint",)
     list_filter = ("succeeded", "trigger", recent_filter("started_at"))
     actions = None
     fieldsets = (
-        (None, {"fields": ("delivery_link", "endpoint_url", "trigger", "started_at", "duration", "outcome",
+        (None, {"fields": ("delivery_link", "endpoint_url", "trigger", "started", "duration", "outcome",
                            "request_url", "error_class", "error_message")}),
         ("Request", {"fields": ("request_headers_shown",)}),
         ("Response", {"fields": ("response_headers_shown", "response_body_shown")}),
     )
     readonly_fields = ("delivery_link", "endpoint_url", "outcome", "duration", "request_headers_shown",
-                       "response_headers_shown", "response_body_shown")
+                       "response_headers_shown", "response_body_shown", "started")
+    started = exact_time("started_at", "started")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -7,7 +7,7 @@ domain function; the rules live in ``delivery/`` and ``subscriptions/``.
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -51,6 +51,7 @@ class FastListMixin:
 
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would COUNT the whole table per filter choice
     list_per_page = 50
     list_max_show_all = 200
 
@@ -354,3 +355,14 @@ class TargetedSearchMixin:
         if not search_term.strip():
             return queryset, False
         return queryset.filter(self.search_filter(search_targets(search_term))), False
+
+
+def exact_time(field_name, description=None):
+    """A column or read-only field showing a timestamp to the second in UTC (Django's default drops seconds)."""
+
+    @admin.display(description=description or field_name.replace("_", " "), ordering=field_name)
+    def show(model_admin, obj):
+        value = getattr(obj, field_name)
+        return f"{timezone.localtime(value, UTC):%Y-%m-%d %H:%M:%S}" if value else "—"
+
+    return show

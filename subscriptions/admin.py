@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from delivery import dashboard, operations
 from delivery.admin import attempt_outcome
@@ -37,7 +38,7 @@ from subscriptions import api_keys, endpoints, event_types, secrets, tenants
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
 
-REVEAL_PERMISSION = "subscriptions.change_endpointsecret"
+REVEAL_PERMISSION = "subscriptions.reveal_secret"
 
 
 def _add_errors(form, exc):
@@ -378,8 +379,9 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
             return format_html('{}<br><span class="hp-muted">{}</span>', badge("disabled", "bad"),
                                obj.disabled_reason)
         if obj.failing_since:
-            return format_html('{}<br><span class="hp-muted">since {}</span>',
-                               badge("failing", "warn"), f"{obj.failing_since:%Y-%m-%d %H:%M}")
+            return format_html('{}<br><span class="hp-muted" title="since {} UTC">for {}</span>',
+                               badge("failing", "warn"), f"{obj.failing_since:%Y-%m-%d %H:%M}",
+                               timesince(obj.failing_since, depth=1))
         return badge("enabled", "ok")
 
     @admin.display(description="success 24 h")

@@ -71,7 +71,7 @@ def test_dashboard_shows_chart_failing_endpoints_and_backlog(admin_client, histo
     failing = page[page.index("Top failing endpoints"):]
     assert failing.index("bad.example.com") < failing.index("other.example.com")
     assert "good.example.com" in failing  # it failed once too
-    due = re.search(r"due now</span>\s*<span[^>]*>(\d+)<", page).group(1)
+    due = re.search(r"Due now</span>\s*<span[^>]*>(\d+)<", page).group(1)
     assert due == "2"  # the pending and the retrying delivery are overdue
 
 

@@ -48,7 +48,7 @@ def test_reveal_needs_the_secret_permission(client, history):
     client.force_login(user)
     url = reverse("admin:subscriptions_endpoint_secret", args=[history["good"].pk])
     assert client.post(url).status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename="change_endpointsecret"))
+    user.user_permissions.add(Permission.objects.get(codename="reveal_secret"))
     assert client.post(url).status_code == 200
 
 
