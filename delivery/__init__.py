@@ -4,6 +4,8 @@
 lazily so that importing the package before Django is ready is harmless.
 """
 
+from subscriptions.lazy import lazy_exports
+
 _EXPORTS = {
     "publish": "delivery.publishing",
     "retry_delivery": "delivery.operations",
@@ -14,10 +16,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'delivery' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -5,6 +5,8 @@ create_endpoint``); they load lazily so that importing the package before
 Django is ready is harmless.
 """
 
+from subscriptions.lazy import lazy_exports
+
 _EXPORTS = {
     "ensure_event_type": "subscriptions.event_types",
     "create_event_type": "subscriptions.event_types",
@@ -24,10 +26,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'subscriptions' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
