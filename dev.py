@@ -32,7 +32,7 @@ def say(message):
 
 def ensure_venv():
     """Create the virtualenv and install requirements.txt, unless that was done for this very file."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
         sys.exit("hookplatform needs Python 3.11 or newer.")
     requirements = ROOT / "requirements.txt"
     digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
