@@ -7,7 +7,8 @@ class DeliveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from delivery import notifications, schedule
+        from delivery import broker_guard, notifications, schedule
 
         schedule.install()
+        broker_guard.install()
         notifications.connect()
