@@ -85,12 +85,12 @@ def _cancel(request, deliveries, data):
 
 
 RESEND = ConfirmedAction(
-    name="resend", label="Resend now", perform=_resend,
+    name="resend", label="Resend now", perform=_resend, applies=lambda d: d.status != Delivery.Status.SENDING,
     explanation="Each delivery is sent again right away as a new attempt, with the same webhook-id and body, "
                 "so receivers can tell it is the same event. Deliveries being sent right now are skipped.",
 )
 CANCEL = ConfirmedAction(
-    name="cancel", label="Cancel", perform=_cancel,
+    name="cancel", label="Cancel", perform=_cancel, applies=lambda d: d.status in dashboard.WAITING,
     explanation="Waiting deliveries (pending or retrying) will not be tried again. Others are skipped.",
 )
 
@@ -167,9 +167,8 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
         actions.pop("delete_selected", None)
         return actions
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        return super().change_view(request, object_id, form_url,
-                                   {"title": f"Delivery #{object_id}", "subtitle": None, **(extra_context or {})})
+    def change_title(self, obj):
+        return f"Delivery #{obj.pk}"
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -76,6 +76,7 @@ class ConfirmedAction:
     form_class: type = forms.Form
     permission: str = "change"
     initial: callable = field(default=lambda objects: {})
+    applies: callable = field(default=lambda obj: True)  # whether the change page offers it for this object
 
     def as_admin_action(self):
         confirmed = self
@@ -177,12 +178,16 @@ class ConfirmedActionsMixin:
         return [
             {"label": a.label, "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_act",
                                               args=[obj.pk, a.name], current_app=self.admin_site.name)}
-            for a in self.confirmed_actions if self._may(request, a, obj)
+            for a in self.confirmed_actions if a.applies(obj) and self._may(request, a, obj)
         ]
+
+    def change_title(self, obj):
+        return f"{self.model._meta.verbose_name.capitalize()} {obj.pk}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"object_actions": self.object_tools(request, obj) if obj is not None else []}
+        extra = {"object_actions": self.object_tools(request, obj), "title": self.change_title(obj),
+                 "subtitle": None} if obj is not None else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 

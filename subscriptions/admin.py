@@ -31,6 +31,7 @@ from delivery.admin_tools import (
     TenantUidFilter,
     badge,
     changelist_url,
+    exact_time,
     pretty_json,
 )
 from delivery.sender import redact_headers, redact_url
@@ -149,9 +150,17 @@ class EventTypeAdmin(FastListMixin, admin.ModelAdmin):
 
 # --- Endpoints ------------------------------------------------------------------------
 
+class OptionalJSONField(forms.JSONField):
+    """Empty stays empty (Django would print ``null``), meaning "leave as it is"."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class EndpointForm(DomainFormMixin, forms.ModelForm):
-    url = forms.URLField(max_length=2048, assume_scheme="https")
-    replace_headers = forms.JSONField(
+    url = forms.URLField(max_length=2048, assume_scheme="https",
+                         widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
+    replace_headers = OptionalJSONField(
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
                   "credentials redacted); enter {} to remove them all.")
@@ -263,9 +272,10 @@ def _recover(request, objects, data):
 
 ENDPOINT_ACTIONS = (
     ConfirmedAction(name="disable", label="Disable", perform=_disable, form_class=DisableForm,
+                    applies=lambda endpoint: not endpoint.disabled,
                     explanation="Nothing is sent to a disabled endpoint. Its waiting deliveries are kept and "
                                 "resume when it is enabled again."),
-    ConfirmedAction(name="enable", label="Enable", perform=_enable,
+    ConfirmedAction(name="enable", label="Enable", perform=_enable, applies=lambda endpoint: endpoint.disabled,
                     explanation="Sending resumes, kept deliveries first; the failure streak starts afresh."),
     ConfirmedAction(name="recover", label="Recover failed deliveries", perform=_recover, form_class=RecoverForm,
                     initial=lambda objects: {"since": timezone.now() - timedelta(hours=24)},
@@ -303,21 +313,26 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     search_help_text = "Endpoint URL (part of it) or id, or tenant uid."
     confirmed_actions = ENDPOINT_ACTIONS
     autocomplete_fields = ("tenant",)
-    readonly_fields = ("id", "state", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
-                       "headers_shown", "signing_secret", "created_at", "updated_at", "health_24h")
+    readonly_fields = ("id", "state", "disabled_reason", "disabled_time", "failing_time", "last_success",
+                       "headers_shown", "signing_secret", "created", "updated", "health_24h")
     fieldsets = (
         (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
-        ("Health", {"fields": ("state", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
+        ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
-        ("Record", {"fields": ("id", "created_at", "updated_at")}),
+        ("Record", {"fields": ("id", "created", "updated")}),
     )
+    disabled_time, failing_time = exact_time("disabled_at", "disabled at"), exact_time("failing_since")
+    last_success, created, updated = exact_time("last_success_at"), exact_time("created_at"), exact_time("updated_at")
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
                                         "replace_headers")}),)
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList
+
+    def change_title(self, obj):
+        return f"Endpoint {redact_url(obj.url)}"
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.add_fieldsets
@@ -473,6 +488,7 @@ class ApiKeyAdmin(FastListMixin, ConfirmedActionsMixin, admin.ModelAdmin):
     change_form_template = CHANGE_FORM_TEMPLATE
     confirmed_actions = (
         ConfirmedAction(name="revoke", label="Revoke", perform=lambda request, objects, data: _revoke(objects),
+                        applies=lambda key: key.revoked_at is None,
                         explanation="Revoked keys stop working at once. This cannot be undone."),
     )
 

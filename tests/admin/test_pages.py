@@ -127,3 +127,15 @@ def test_paginator_counts_only_up_to_its_cap(history):
 def _row(page, pk):
     start = page.index(f'value="{pk}"')
     return page[start:page.index("</tr>", start)]
+
+
+def test_change_page_offers_only_the_actions_that_apply(admin_client, history):
+    from subscriptions import disable_endpoint
+
+    page = admin_client.get(url(Endpoint, "change", history["bad"].pk)).content.decode()
+    assert "/act/disable/" in page and "/act/enable/" not in page and "/act/rotate_secret/" in page
+    disable_endpoint(history["bad"], reason="test")
+    page = admin_client.get(url(Endpoint, "change", history["bad"].pk)).content.decode()
+    assert "/act/disable/" not in page and "/act/enable/" in page
+    page = admin_client.get(url(Delivery, "change", history["succeeded"].pk)).content.decode()
+    assert "/act/resend/" in page and "/act/cancel/" not in page

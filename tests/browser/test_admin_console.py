@@ -49,7 +49,8 @@ def seed_history(endpoints):
                                    response_status=200 if ok else 503)
 
 
-def test_operator_resends_a_failed_delivery(live_server, live_worker, receiver, browser_page, screenshot_dir):
+def test_operator_resends_a_failed_delivery(live_worker, live_server, receiver, browser_page, screenshot_dir):
+    # live_worker first: the test database is set up before the live server, so torn down after it.
     page = browser_page
     User.objects.create_superuser("ops", "ops@example.com", "correct horse battery")
     ensure_event_type("invoice.paid", description="An invoice was paid")
