@@ -25,12 +25,14 @@ def render_body(event_type, data, occurred_at):
     if not isinstance(data, dict):
         raise ValidationError("data must be a JSON object.", code="invalid_data")
     try:
-        return json.dumps(
+        body = json.dumps(
             {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
             cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
         )
-    except (TypeError, ValueError) as exc:
+        body.encode()  # a lone surrogate ("\ud800" in a JSON request) has no UTF-8 form
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
+    return body
 
 
 def _check_schema(event_type, body):

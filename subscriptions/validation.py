@@ -66,6 +66,16 @@ def validate_headers(headers):
             raise ValidationError(f"The value of {name!r} is too long.", code="too_long")
         if any(ch in value for ch in "\r\n\0") or any(ord(ch) < 32 and ch != "\t" for ch in value):
             raise ValidationError(f"The value of {name!r} has control characters.", code="invalid")
+        if not _sendable(value):  # HTTP sends header values as Latin-1; anything else fails every attempt
+            raise ValidationError(f"The value of {name!r} must be ASCII or Latin-1 text.", code="invalid")
+
+
+def _sendable(value):
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _has_nul(value):

@@ -1,0 +1,6 @@
+"""The budget of every property test here: enough inputs to find edge cases, bounded for CI."""
+
+from hypothesis import HealthCheck, settings
+
+# ``tried`` (the input counter of conftest.py) is function-scoped on purpose: it counts every example.
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,90 @@
+"""Property tests of custom endpoint headers: no injection, no forging of ours, always sendable."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from delivery import sender
+from subscriptions.endpoints import validate_endpoint_fields
+from subscriptions.validation import validate_headers
+from tests.safety.properties import PROPERTY
+
+RESERVED = ["content-type", "user-agent", "host", "content-length", "transfer-encoding", "connection"]
+TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+BREAKERS = st.sampled_from(["\r", "\n", "\0", "\r\n", "\r\n\r\n"])
+
+names = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=40).filter(
+    lambda n: n.lower() not in RESERVED and not n.lower().startswith("webhook-"))
+values = st.text(max_size=200)
+
+
+@st.composite
+def with_breaker(draw, base):
+    """``base`` with a CR, LF or NUL put somewhere inside."""
+    text = draw(base)
+    at = draw(st.integers(0, len(text)))
+    return text[:at] + draw(BREAKERS) + text[at:]
+
+
+@st.composite
+def any_case(draw, word):
+    return "".join(draw(st.sampled_from([c.lower(), c.upper()])) for c in word)
+
+
+def refused(headers):
+    with pytest.raises(ValidationError):
+        validate_headers(headers)
+    with pytest.raises(ValidationError) as exc:
+        validate_endpoint_fields({"headers": headers})
+    assert "headers" in exc.value.message_dict
+
+
+@PROPERTY
+@given(name=names, value=with_breaker(values))
+def test_cr_lf_or_nul_in_a_value_is_refused(tried, name, value):
+    tried()
+    refused({name: value})
+
+
+@PROPERTY
+@given(name=with_breaker(names), value=values)
+def test_cr_lf_or_nul_in_a_name_is_refused(tried, name, value):
+    tried()
+    refused({name: value})
+
+
+@PROPERTY
+@given(name=st.sampled_from(RESERVED).flatmap(any_case), value=st.text(alphabet="abc123", max_size=20))
+def test_reserved_names_are_refused_in_any_case(tried, name, value):
+    tried()
+    refused({name: value})
+
+
+@PROPERTY
+@given(name=st.text(alphabet=TOKEN_CHARS, max_size=20).flatmap(lambda rest: any_case("webhook-" + rest)),
+       value=st.text(alphabet="abc123", max_size=20))
+def test_no_webhook_header_can_be_set_in_any_case(tried, name, value):
+    tried()
+    refused({name: value})
+
+
+@PROPERTY
+@example(headers={"X-Team": "caf\u20ac"})  # found by this test: accepted, then unsendable
+@given(headers=st.dictionaries(names | st.text(max_size=30), st.text(max_size=300), max_size=5))
+def test_whatever_is_accepted_goes_on_the_wire_intact_and_cannot_forge_ours(tried, headers):
+    """Accepted headers hold no line breaks, encode as HTTP sends them, and never replace ours."""
+    tried()
+    try:
+        validate_headers(headers)
+    except ValidationError:
+        return
+    request = sender.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}",
+                                   secrets=["whsec_" + "A" * 44], custom_headers=headers)
+    for name, value in request.headers.items():
+        assert not any(ch in name + value for ch in "\r\n\0")
+        name.encode("ascii")
+        value.encode("latin-1")  # http.client's encoding of header values
+    assert request.headers["webhook-id"] == "msg_1"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["user-agent"] == sender.USER_AGENT
