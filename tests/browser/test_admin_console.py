@@ -5,7 +5,6 @@ receiver on 127.0.0.1 and Debian's Chromium.
 """
 
 import random
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,18 +15,9 @@ from standardwebhooks.webhooks import Webhook
 from delivery import publish
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint, ensure_event_type, reveal_secret
+from tests.worker import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-
-def wait_until(predicate, timeout=40, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def seed_history(endpoints):
@@ -61,7 +51,8 @@ def test_operator_resends_a_failed_delivery(live_worker, live_server, receiver, 
     receiver.answer("/billing", 503)
     event = publish("invoice.paid", {"invoice_id": "in_42", "amount": 4200}, tenant="acme",
                     idempotency_key="in_42-paid")
-    failed = wait_until(lambda: Delivery.objects.filter(event=event, endpoint=flaky, status="failed").first())
+    failed = wait_until(lambda: Delivery.objects.filter(event=event, endpoint=flaky, status="failed").first(),
+                        timeout=40, what="the delivery to fail for good")
     receiver.answer("/billing", 200)
 
     page.goto(f"{live_server.url}/admin/login/")
@@ -92,7 +83,7 @@ def test_operator_resends_a_failed_delivery(live_worker, live_server, receiver, 
         page.reload()
         return "succeeded" in page.locator(".field-state").inner_text()
 
-    wait_until(shows_succeeded, timeout=30, interval=0.5)
+    wait_until(shows_succeeded, timeout=30, interval=0.5, what="the page to show the resend succeeded")
     assert page.locator(".hp-attempt").count() == 5
     assert "manual" in page.locator(".hp-attempt").first.inner_text()
     page.screenshot(path=str(screenshot_dir / "delivery.png"), full_page=True)
