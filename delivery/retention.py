@@ -38,7 +38,8 @@ def old_querysets(cutoff):
         "attempts": Attempt.objects.filter(started_at__lt=cutoff),
         "deliveries": Delivery.objects.filter(status__in=FINISHED, finished_at__lt=cutoff),
         "events": Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
-        .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk")))),
+        .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk"))
+                        .exclude(status__in=FINISHED, finished_at__lt=cutoff))),
     }
 
 
@@ -60,7 +61,8 @@ def purge(older_than, *, batch_size=BATCH_SIZE, max_seconds=None, progress=None,
     """Delete what is older than ``older_than`` seconds; returns a ``PurgeReport``.
 
     Attempts go first, then finished deliveries (so their cascade finds
-    nothing left to collect), then events with no delivery left.
+    nothing left to collect), then events with no delivery left (none that is
+    waiting, or that finished after the cutoff).
     ``progress(table, deleted_in_batch)`` is called after each batch;
     ``max_seconds`` bounds a run (the next run resumes where it stopped);
     ``pause`` sleeps between batches to leave the database to the workers.

@@ -53,9 +53,13 @@ class Command(BaseCommand):
             self.stdout.write("to delete: " + ", ".join(f"{n} {t}" for t, n in totals.items()))
         if dry_run:
             return
+        progress = None
+        if show_bar:
+            progress = ProgressBar(totals, sys.stderr)
+        elif options["verbosity"] >= 2:
+            progress = lambda table, deleted: self.stdout.write(f"batch: {deleted} {table}")  # noqa: E731
         try:
-            report = retention.purge(seconds, batch_size=batch_size, max_seconds=max_seconds,
-                                     progress=ProgressBar(totals, sys.stderr) if show_bar else None)
+            report = retention.purge(seconds, batch_size=batch_size, max_seconds=max_seconds, progress=progress)
         except ValueError as exc:
             raise CommandError(str(exc))
         summary = ", ".join(f"{n} {t}" for t, n in report.deleted.items())

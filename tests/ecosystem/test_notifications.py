@@ -1,0 +1,92 @@
+"""Operational notifications: mail to the tenant's contact, events to a platform-level tenant."""
+
+import json
+
+import pytest
+
+from delivery.models import Delivery, Event
+from delivery.signals import delivery_exhausted
+from subscriptions import create_endpoint, disable_endpoint, ensure_event_type
+from subscriptions.tenants import create_tenant
+
+
+@pytest.fixture
+def endpoint(db):
+    ensure_event_type("invoice.paid")
+    create_tenant("org_n", name="Org N", contact_email="ops@org-n.example")
+    return create_endpoint("org_n", url="http://127.0.0.1:9/hook")
+
+
+@pytest.fixture
+def exhausted_delivery(endpoint):
+    event = Event.objects.create(tenant=endpoint.tenant, event_type="invoice.paid", body="{}")
+    return Delivery.objects.create(event=event, endpoint=endpoint, tenant=endpoint.tenant, status="failed",
+                                   attempt_count=8, last_error="HTTP 500", last_response_status=500)
+
+
+def operational_events(event_type):
+    return [json.loads(e.body)["data"] for e in Event.objects.filter(event_type=event_type, tenant__uid="ops")]
+
+
+def test_nothing_is_sent_by_default(endpoint, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")
+    assert mailoutbox == []
+    assert not Event.objects.filter(event_type="endpoint.disabled").exists()
+
+
+def test_disabling_mails_the_contact_and_tells_the_operational_tenant(
+        endpoint, settings, mailoutbox, django_capture_on_commit_callbacks):
+    settings.WEBHOOKS_NOTIFY_EMAIL = True
+    settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")
+
+    assert [m.to for m in mailoutbox] == [["ops@org-n.example"]]
+    assert "410 Gone" in mailoutbox[0].body and endpoint.url in mailoutbox[0].subject
+    [data] = operational_events("endpoint.disabled")
+    assert data["tenant"] == "org_n" and data["endpoint_id"] == endpoint.pk
+    assert data["reason"] == "The receiver answered 410 Gone."
+
+
+def test_exhaustion_is_published_each_time_but_mailed_once_an_hour(
+        exhausted_delivery, settings, mailoutbox, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.WEBHOOKS_NOTIFY_EMAIL = True
+    settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"
+    second = Delivery.objects.create(event=Event.objects.create(tenant=exhausted_delivery.tenant,
+                                                                event_type="invoice.paid", body="{}"),
+                                     endpoint=exhausted_delivery.endpoint, tenant=exhausted_delivery.tenant,
+                                     status="failed", attempt_count=8)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_exhausted.send(sender=Delivery, delivery=exhausted_delivery)
+        delivery_exhausted.send(sender=Delivery, delivery=second)
+
+    assert len(mailoutbox) == 1 and exhausted_delivery.event_id in mailoutbox[0].body
+    published = operational_events("delivery.exhausted")
+    assert sorted(d["delivery_id"] for d in published) == [exhausted_delivery.pk, second.pk]
+    first = next(d for d in published if d["delivery_id"] == exhausted_delivery.pk)
+    assert first["last_error"] == "HTTP 500" and first["attempts"] == 8
+
+
+def test_the_operational_tenants_own_endpoints_do_not_feed_themselves(db, settings,
+                                                                      django_capture_on_commit_callbacks):
+    settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"
+    ops_endpoint = create_endpoint("ops", url="http://127.0.0.1:9/alerts")
+    with django_capture_on_commit_callbacks(execute=True):
+        disable_endpoint(ops_endpoint, reason="down")
+    assert not Event.objects.filter(event_type="endpoint.disabled").exists()
+
+
+def test_a_failing_mail_server_does_not_break_disabling(endpoint, settings, django_capture_on_commit_callbacks):
+    settings.WEBHOOKS_NOTIFY_EMAIL = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+    with django_capture_on_commit_callbacks(execute=True):
+        disable_endpoint(endpoint, reason="down")
+    endpoint.refresh_from_db()
+    assert endpoint.disabled
