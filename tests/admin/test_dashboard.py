@@ -1,0 +1,67 @@
+"""The dashboard's queries: figures from known rows, the same on PostgreSQL and SQLite."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from delivery import admin_chart, dashboard
+from delivery.models import Delivery
+from tests.admin.conftest import make_attempt, make_delivery, make_event
+
+
+def test_percentiles_interpolate_like_percentile_cont():
+    assert dashboard.percentiles(list(range(1, 101))) == pytest.approx((50.5, 95.05))
+    assert dashboard.percentiles([7]) == (7.0, 7.0)
+
+
+def test_endpoint_health_counts_only_the_last_24_hours(history):
+    bad = history["bad"]
+    old = make_delivery(make_event(bad.tenant, 50), bad, "failed")
+    make_attempt(old, ok=False, minutes_ago=60 * 25)
+    for n, duration in enumerate(range(10, 1010, 10)):  # 100 successes of 10..1000 ms
+        make_attempt(history["retrying"], ok=True, minutes_ago=1 + n / 100, duration_ms=duration)
+    health = dashboard.endpoint_health([bad.pk, history["other"].pk])
+    # bad: the fixture's 5 failed attempts of 120 ms, all logged 5 minutes ago, and the 100 successes
+    assert health[bad.pk].attempts == 105 and health[bad.pk].succeeded == 100
+    # sorted: 10..110, six of 120, 130..1000; percentile_cont interpolates at (n - 1) * p
+    assert health[bad.pk].p50_ms == pytest.approx(480.0)
+    assert health[bad.pk].p95_ms == pytest.approx(948.0)
+    assert health[bad.pk].last_attempt.succeeded
+    assert health[history["other"].pk].success_rate == 0.0
+    assert set(health) == {bad.pk, history["other"].pk}
+
+
+def test_hourly_outcomes_group_statuses_by_creation_hour(history):
+    hours = dashboard.hourly_outcomes()
+    assert len(hours) == 24
+    totals = {name: sum(counts[name] for _, counts in hours) for name in dashboard.OUTCOMES}
+    # the fixture's deliveries of the last 24 hours (the 3-day-old failure is out of the window)
+    assert totals == {"succeeded": 1, "in progress": 2, "failed": 2, "cancelled": 0}
+
+
+def test_queue_backlog_reports_due_deliveries_and_the_oldest(history):
+    oldest = timezone.now() - timedelta(minutes=30)
+    Delivery.objects.filter(pk=history["pending"].pk).update(next_attempt_at=oldest)
+    Delivery.objects.filter(pk=history["retrying"].pk).update(next_attempt_at=None)  # parked
+    backlog = dashboard.queue_backlog()
+    assert (backlog.due, backlog.parked, backlog.sending) == (1, 1, 0)
+    assert backlog.oldest_due_at == oldest
+    assert timedelta(minutes=29) < backlog.oldest_due_age < timedelta(minutes=31)
+
+
+def test_top_failing_endpoints_are_ranked_by_failed_attempts(history):
+    ranked = [(endpoint.pk, failed) for endpoint, failed, _ in dashboard.top_failing_endpoints()]
+    assert ranked == [(history["bad"].pk, 5), (history["good"].pk, 1), (history["other"].pk, 1)] or \
+        ranked == [(history["bad"].pk, 5), (history["other"].pk, 1), (history["good"].pk, 1)]
+
+
+def test_chart_scales_bars_to_a_round_maximum():
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    chart = admin_chart.stacked_bars([(hour, {"succeeded": 30, "in progress": 0, "failed": 7, "cancelled": 0})])
+    assert admin_chart.nice_ceiling(37) == 50 and admin_chart.nice_ceiling(0) == 1
+    succeeded, failed = chart["bars"]
+    plot_height = chart["axis_y"] - admin_chart.TOP
+    assert succeeded.height == pytest.approx(plot_height * 30 / 50, abs=0.1)
+    assert failed.y + failed.height == pytest.approx(succeeded.y, abs=0.1)  # stacked on top
+    assert chart["grid"][-1]["label"] == "50"
