@@ -10,9 +10,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from delivery.api.views import DeliveryViewSet, EndpointTrafficViewSet, EventViewSet
+from subscriptions.api.fallback import not_found
 from subscriptions.api.schema import SCHEMA_SETTINGS
 from subscriptions.api.views import ApiKeyViewSet, EndpointViewSet, EventTypeViewSet, TenantViewSet
-from subscriptions.api.views_misc import not_found
 
 TENANT = r"tenants/(?P<tenant_uid>[^/]+)"
 

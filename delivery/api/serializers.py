@@ -116,7 +116,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    event_type = serializers.CharField(source="event.event_type", read_only=True)
+    event_type = serializers.CharField(read_only=True, help_text="The event's type.")
 
     class Meta:
         model = Delivery
