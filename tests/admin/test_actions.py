@@ -215,3 +215,14 @@ def test_endpoint_created_and_edited_through_domain_validation(admin_client, his
                                "description": "v2"})
     created.refresh_from_db()
     assert created.url == "https://new.example.com/v2" and created.headers == {"X-Team": "ops"}
+
+
+def test_an_action_refuses_more_rows_than_its_bound(admin_client, history, calls, monkeypatch):
+    from delivery import admin_tools
+
+    monkeypatch.setattr(admin_tools, "MAX_SELECTED", 2)
+    before = snapshot()
+    response = admin_client.post(changelist(Delivery), {"action": "resend", "select_across": "1", "index": 0,
+                                                         "_selected_action": [history["failed"].pk]}, follow=True)
+    assert messages_of(response) == ["Select at most 2 rows at a time."]
+    assert calls == [] and snapshot() == before
