@@ -105,7 +105,8 @@ class EventDetailSerializer(EventSerializer):
 
 class AttemptSerializer(serializers.ModelSerializer):
     request_headers = HeadersField(read_only=True, help_text="As sent; signatures redacted.")
-    response_headers = HeadersField(read_only=True, allow_null=True)
+    response_headers = HeadersField(read_only=True, allow_null=True,
+                                    help_text="What the receiver answered with; null without an answer.")
 
     class Meta:
         model = Attempt
