@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_VAR = ROOT / "var" / "bench"
+# The benchmarks' scratch folder: worker logs, beat schedule, the peer's virtualenv.
+BENCH_VAR = Path(os.environ.get("HOOKPLATFORM_BENCH_DIR") or ROOT / "var" / "bench")
 
 
 def free_port():
@@ -78,15 +79,16 @@ def bench_env(extra=None):
 
 
 class WorkerProcess:
-    def __init__(self, env, concurrency=2, pool="prefork", beat=False):
-        args = [sys.executable, "-m", "celery", "-A", "hookplatform", "worker", "-c", str(concurrency),
-                "-P", pool, "-l", "info", "--without-mingle", "--without-gossip", "-n", f"bench-{time.time_ns()}@%h"]
+    def __init__(self, env, concurrency=2, pool="prefork", beat=False, argv=None, name="worker", cwd=None):
+        args = argv or [sys.executable, "-m", "celery", "-A", "hookplatform", "worker", "-c", str(concurrency),
+                        "-P", pool, "-l", "info", "--without-mingle", "--without-gossip",
+                        "-n", f"bench-{time.time_ns()}@%h"]
         if beat:
             args += ["-B", "-s", str(BENCH_VAR / "beat-schedule")]
         BENCH_VAR.mkdir(parents=True, exist_ok=True)
-        self.log_path = BENCH_VAR / "worker.log"
+        self.log_path = BENCH_VAR / f"{name}.log"
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(args, cwd=cwd or ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
     def wait_ready(self, timeout=60):
@@ -188,3 +190,41 @@ def percentile(sorted_values, fraction):
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, int(round(fraction * len(sorted_values) + 0.5)) - 1))
     return sorted_values[index]
+
+
+def reset_data(tenant="bench"):
+    """Drop every event, delivery and attempt, and the benchmark tenant's endpoints."""
+    from django.db import connection
+
+    from delivery.models import Attempt, Delivery, Event
+    from subscriptions import ensure_event_type
+    from subscriptions.models import Tenant
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            tables = ", ".join(m._meta.db_table for m in (Attempt, Delivery, Event))
+            cursor.execute(f"TRUNCATE {tables}")
+    else:
+        for model in (Attempt, Delivery, Event):
+            model.objects.all().delete()
+    Tenant.objects.filter(uid=tenant).delete()
+    ensure_event_type("bench.tick")
+
+
+def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
+    """``count`` endpoints of ``tenant`` to the receiver, each with a secret (bulk, for 10,000 of them)."""
+    from subscriptions.endpoints import create_endpoint
+    from subscriptions.models import Endpoint, EndpointSecret
+    from subscriptions.secrets import generate_secret
+    from subscriptions.tenants import resolve_tenant
+
+    if count <= 20:
+        return [create_endpoint(tenant, url=receiver.url(f"{prefix}{i}"), event_types=["bench.*"])
+                for i in range(count)]
+    owner = resolve_tenant(tenant)
+    endpoints = Endpoint.objects.bulk_create(
+        [Endpoint(tenant=owner, url=receiver.url(f"{prefix}{i}"), event_types=["bench.*"]) for i in range(count)],
+        batch_size=1000)
+    EndpointSecret.objects.bulk_create(
+        [EndpointSecret(endpoint=e, key=generate_secret()) for e in endpoints], batch_size=1000)
+    return endpoints

@@ -1,0 +1,47 @@
+"""One event to many endpoints: how long ``publish`` takes, and until the last receipt."""
+
+import time
+
+from bench import harness
+
+
+def _timed_publish():
+    from django.db import transaction
+
+    from delivery import publish
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        event = publish("bench.tick", {"n": 0, "padding": "x" * 700}, tenant="bench")
+    return event, (time.perf_counter() - start) * 1000
+
+
+def measure(endpoints, limit_s=300):
+    """{"publish_ms_1", "publish_ms", "received", "seconds", "complete"} for 1 and ``endpoints`` endpoints.
+
+    ``publish_ms`` includes the commit and the on-commit hand-off to the broker.
+    """
+    receiver = harness.ReceiverProcess()
+    worker = None
+    try:
+        harness.reset_data()
+        harness.make_endpoints(receiver, 1, prefix="/one")
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2)
+        worker.wait_ready()
+        _timed_publish()  # warm this process
+        receiver.wait_for(1, timeout=30)
+        one = min(_timed_publish()[1] for _ in range(5))
+        receiver.wait_for(6, timeout=30)
+        harness.reset_data()
+        harness.make_endpoints(receiver, endpoints, prefix="/many")
+        base = receiver.count()
+        start = time.time()
+        _, publish_ms = _timed_publish()
+        ok = receiver.wait_for(base + endpoints, timeout=limit_s)
+        end = max(r[0] for r in receiver.records())
+        return {"publish_ms_1": one, "publish_ms": publish_ms, "received": receiver.count() - base,
+                "seconds": end - start, "complete": ok}
+    finally:
+        if worker:
+            worker.stop()
+        receiver.stop()

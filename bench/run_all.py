@@ -1,0 +1,172 @@
+"""The whole benchmark suite in one command; prints one table (Markdown).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hp_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/run_all.py [--small] [--only throughput,latency,...] [--peer-broker URL]
+
+Sections: throughput (ours, django-webhook side by side, the raw
+requests.Session ceiling), latency, fan-out, slow endpoints, backlog,
+memory.  ``--small`` is the few-hundred-delivery version CI runs (SQLite or
+PostgreSQL, no peer, no slow endpoint, no timing assertions).  Every load is
+bounded in count and time and goes to 127.0.0.1 only.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import harness  # noqa: E402
+
+FULL = {"events": 500, "endpoints": 4, "rate": 50, "seconds": 20, "fanout": 10_000, "slow_rate": 20,
+        "slow_seconds": 20, "backlog": 1_000_000, "backlog_batches": 20, "memory": 100_000}
+SMALL = {"events": 50, "endpoints": 4, "rate": 10, "seconds": 2, "fanout": 100, "slow_rate": 0,
+         "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400}
+SECTIONS = ("throughput", "latency", "fanout", "slow", "backlog", "memory")
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, section, measure, value, note=""):
+        self.rows.append((section, measure, value, note))
+        print(f"  {section:12} {measure:48} {value:>14} {note}", flush=True)
+
+    def markdown(self):
+        lines = ["| section | measure | value | note |", "|---|---|---:|---|"]
+        lines += [f"| {s} | {m} | {v} | {n} |" for s, m, v, n in self.rows]
+        return "\n".join(lines)
+
+
+def rate(count, seconds):
+    return f"{count / seconds:,.0f}/s" if seconds > 0 else "n/a"
+
+
+def throughput(table, size, args):
+    from bench import ceiling, peer
+    from bench import throughput as ours
+
+    events, endpoints = size["events"], size["endpoints"]
+    total = events * endpoints
+    got, seconds, ok, publish_s = ours.end_to_end(events, endpoints, args.concurrency)
+    ours_e2e = got / seconds
+    table.add("throughput", f"ours end to end ({events} x {endpoints})", rate(got, seconds),
+              f"{got}/{total} in {seconds:.2f} s, publishing took {publish_s:.2f} s" + ("" if ok else " TIMED OUT"))
+    got, seconds, ok = ours.delivery_side(events, endpoints, args.concurrency)
+    ours_side = got / seconds
+    table.add("throughput", "ours delivery side only", rate(got, seconds),
+              f"{got}/{total} in {seconds:.2f} s" + ("" if ok else " TIMED OUT"))
+    got, seconds = ceiling.measure(total, endpoints, ours.PADDING)
+    raw = got / seconds
+    table.add("throughput", "raw ceiling: one requests.Session loop", rate(got, seconds), f"{got}/{total}")
+    table.add("throughput", "ratio ours / ceiling (end to end)", f"{ours_e2e / raw:.2f}", "target >= 0.5")
+    if args.small:
+        return
+    url = os.environ["DATABASE_URL"]
+    results = peer.measure(events, endpoints, url, args.peer_broker)
+    for mode, ours_rate in (("end to end", ours_e2e), ("delivery side", ours_side)):
+        got, seconds, ok = results[mode]
+        table.add("throughput", f"django-webhook 0.0.15 {mode}", rate(got, seconds),
+                  f"{got}/{total} in {seconds:.2f} s" + ("" if ok else " TIMED OUT"))
+        table.add("throughput", f"ratio ours / django-webhook ({mode})", f"{ours_rate / (got / seconds):.1f}",
+                  "target >= 5" if mode == "end to end" else "")
+    table.add("throughput", "django-webhook worker RSS", f"{results['rss_mb']:.0f} MB")
+
+
+def latency(table, size, args):
+    from bench import latency as lat
+
+    r = lat.measure(size["rate"], size["seconds"])
+    label = f"{size['rate']} events/s for {size['seconds']} s, 1 endpoint"
+    table.add("latency", f"publish to receipt p50 ({label})", f"{r['p50']:.1f} ms", "target < 10 ms")
+    table.add("latency", "publish to receipt p95", f"{r['p95']:.1f} ms")
+    table.add("latency", "publish to receipt p99", f"{r['p99']:.1f} ms", "target < 50 ms")
+    table.add("latency", "max", f"{r['max']:.1f} ms", f"{r['count']}/{r['expected']} received")
+
+
+def fanout(table, size, args):
+    from bench import fanout as fan
+
+    r = fan.measure(size["fanout"])
+    table.add("fan-out", "publish, 1 endpoint (best of 5, incl. commit)", f"{r['publish_ms_1']:.1f} ms",
+              "target < 5 ms")
+    table.add("fan-out", f"publish, {size['fanout']:,} endpoints (incl. commit)", f"{r['publish_ms']:.1f} ms",
+              "target < 5 ms")
+    table.add("fan-out", f"publish to last receipt, {size['fanout']:,} endpoints", f"{r['seconds']:.2f} s",
+              f"{r['received']}/{size['fanout']} received, {rate(r['received'], r['seconds'])}"
+              + ("" if r["complete"] else " TIMED OUT"))
+
+
+def slow(table, size, args):
+    from bench import slow_endpoints
+
+    if not size["slow_rate"]:
+        return
+    for name, is_slow in (("baseline, 10 fast endpoints", False), ("one endpoint takes 10 s", True)):
+        r = slow_endpoints.one_run(is_slow, size["slow_rate"], size["slow_seconds"])
+        table.add("slow", f"{name}: 9 fast endpoints' rate", f"{r['fast deliveries/s']:.1f}/s",
+                  f"{r['fast received']}/{r['expected']}, {size['slow_rate']} events/s for {size['slow_seconds']} s")
+        table.add("slow", f"{name}: fast p50 / p99", f"{r['p50 ms']:.0f} / {r['p99 ms']:.0f} ms",
+                  f"slow endpoint got {r['slow received']}")
+
+
+def backlog(table, size, args):
+    from bench import backlog as big
+
+    r = big.measure(size["backlog"], batches=size["backlog_batches"])
+    for key, label in (("small", "nearly empty table"), ("large", f"{r['large']['rows']:,} rows")):
+        part = r[key]
+        for claim in ("due", "lapsed"):
+            median, worst = part[f"{claim}_ms"]
+            table.add("backlog", f"claim {r['batch_size']} {claim}, {label}: median / max",
+                      f"{median:.1f} / {worst:.1f} ms",
+                      f"rows written in {part['insert_s']:.1f} s" if claim == "due" else "")
+
+
+def memory(table, size, args):
+    from bench import memory as mem
+
+    r = mem.measure(size["memory"])
+    table.add("memory", "worker RSS at ready (main + 2 children)", f"{r['ready_mb']:.0f} MB")
+    table.add("memory", "worker RSS after warm-up (2 %)", f"{r['warm_mb']:.0f} MB")
+    table.add("memory", f"worker RSS after {r['received']:,} deliveries", f"{r['end_mb']:.0f} MB",
+              f"{(r['end_mb'] / r['warm_mb'] - 1) * 100:+.1f} % since warm-up; target within 10 %; "
+              f"{rate(r['received'], r['seconds'])}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help="a few hundred deliveries, for CI")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--peer-broker", default=None, help="the peer's Redis URL (default: ours, next db)")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    args = parser.parse_args(argv)
+    size = SMALL if args.small else FULL
+    if not args.small:
+        if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("CELERY_BROKER_URL"):
+            parser.error("the full suite needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)")
+        if args.peer_broker is None:
+            base, _, db = os.environ["CELERY_BROKER_URL"].rpartition("/")
+            args.peer_broker = f"{base}/{int(db or 0) + 1}"
+    started = time.time()
+    harness.setup_django()
+    harness.purge_broker()
+    from django.db import connection
+
+    print(f"hookplatform benchmarks ({'small' if args.small else 'full'}), database {connection.vendor}, "
+          f"worker prefork -c {args.concurrency}", flush=True)
+    table = Table()
+    for name in args.only.split(","):
+        globals()[name](table, size, args)
+    harness.reset_data()
+    print(f"\n{table.markdown()}\n\ntotal {time.time() - started:.0f} s")
+    if args.markdown:
+        Path(args.markdown).write_text(table.markdown() + "\n")
+    return table
+
+
+if __name__ == "__main__":
+    main()
