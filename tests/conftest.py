@@ -26,6 +26,8 @@ def worker(django_db_setup, django_db_blocker):
 @pytest.fixture
 def live_worker(worker, transactional_db):
     """The shared worker, with the test's data committed so that it can see them."""
+    if worker.process.poll() is not None:  # it stepped aside for a test with its own workers
+        worker.start()
     return worker
 
 
@@ -37,8 +39,8 @@ def own_workers(transactional_db):
     otherwise finish the work the test means its own workers to do.
     """
     shared = _shared.get("worker")
-    if shared:
-        shared.stop()
+    if shared and shared.process.poll() is None:
+        shared.stop()  # the next test that needs it starts it again
     started = []
 
     def start(**kwargs):
@@ -48,9 +50,8 @@ def own_workers(transactional_db):
 
     yield start
     for process in started:
-        process.stop()
-    if shared:
-        shared.start()
+        process.kill()  # the test is over: no need to wait for a warm shutdown
+        process.close()
 
 
 @pytest.fixture

@@ -97,7 +97,11 @@ class WorkerProcess:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.log.close()
+        self.close()
+
+    def close(self):
+        if not self.log.closed:
+            self.log.close()
 
     def output(self):
         return self.log_path.read_text()

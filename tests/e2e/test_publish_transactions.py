@@ -66,13 +66,14 @@ def _embedded_broker_outage():
     return lambda: embedded_broker.ensure_started(directory)
 
 
-def test_event_committed_while_the_broker_is_down_is_delivered_after(own_workers, receiver, endpoint):
+def test_event_committed_while_the_broker_is_down_is_delivered_after(request, transactional_db, receiver, endpoint):
     if settings.USES_EMBEDDED_BROKER:
-        own_workers()
+        request.getfixturevalue("live_worker")  # the shared worker loses its broker too
         restart = _embedded_broker_outage()
         _publish_in_outage_then_recover(receiver, restart)
     else:
         # A private Redis, so that the machine's shared one is never stopped.
+        own_workers = request.getfixturevalue("own_workers")
         broker = RedisServer().start()
         try:
             own_workers(extra_env={"CELERY_BROKER_URL": broker.url})
