@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from delivery import conf, leases, metrics, rate_limit, send_pool, sender
-from delivery.fanout import fan_out
+from delivery.fanout import fan_out_for_sending
 from delivery.handoff import enqueue_batch
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery
@@ -29,13 +29,13 @@ def chunks(items, size):
 
 def fan_out_and_send(event_id):
     """Fan an event out, send the first batch here and now, queue the rest."""
-    ids, token = fan_out(event_id)
-    batches = chunks(ids, conf.get().batch_size)
-    for batch in batches[1:]:
+    size = conf.get().batch_size
+    rows, token = fan_out_for_sending(event_id, send_now=size)
+    for batch in chunks([row.pk for row in rows[size:]], size):
         enqueue_batch(batch, token)
-    if batches:
-        deliver_batch(batches[0], token)
-    return len(ids)
+    if rows:
+        send_claimed(rows[:size], token)
+    return len(rows)
 
 
 def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
@@ -46,8 +46,12 @@ def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
     sending threads, go back to the database for a moment later.  Returns how
     many requests were started.
     """
+    return send_claimed(leases.start(delivery_ids, token), token, trigger)
+
+
+def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
+    """``deliver_batch`` for rows already loaded under their lease (with event, endpoint, secrets)."""
     settings = conf.get()
-    deliveries = leases.start(delivery_ids, token)
     parked = [d for d in deliveries if d.endpoint.disabled]
     if parked:
         leases.release(parked, token, next_attempt_at=None)
