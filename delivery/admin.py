@@ -103,15 +103,12 @@ class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.M
     list_select_related = ("tenant",)
     list_filter = (event_type_filter("event_type"), TenantUidFilter, recent_filter("created_at"))
     search_help_text = "Event id, idempotency key or tenant uid."
+    list_deferred = ("body",)
     fields = ("id", "event_type", "tenant", "idempotency_key", "occurred", "created", "fanned_out_time",
               "payload", "deliveries_shown")
     readonly_fields = ("occurred", "created", "fanned_out_time", "payload", "deliveries_shown")
     occurred, created = exact_time("occurred_at", "occurred"), exact_time("created_at", "created")
     fanned_out_time = exact_time("fanned_out_at", "fanned out")
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.defer("body") if request.resolver_match.url_name.endswith("changelist") else queryset
 
     def search_filter(self, targets):
         return Q(pk__in=targets.event_ids) | Q(tenant_id__in=targets.tenant_ids)
@@ -149,6 +146,7 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
     list_select_related = ("event", "endpoint", "tenant")
     list_filter = ("status", event_type_filter("event__event_type"), TenantUidFilter, recent_filter("created_at"))
     confirmed_actions = (RESEND, CANCEL)
+    list_deferred = ("event__body", "endpoint__headers", "endpoint__metadata")
     actions = None  # no bulk delete of the log; the confirmed actions are added in get_actions
     fieldsets = (
         (None, {"fields": ("state", "event_link", "event_type", "endpoint_link", "tenant", "attempt_count",
@@ -169,12 +167,6 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
 
     def change_title(self, obj):
         return f"Delivery #{obj.pk}"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            queryset = queryset.defer("event__body", "endpoint__headers", "endpoint__metadata")
-        return queryset
 
     def search_filter(self, targets):
         found = (Q(event_id__in=targets.event_ids) | Q(endpoint_id__in=targets.endpoint_ids)
@@ -276,6 +268,8 @@ class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin
     list_display = ("id", "delivery_link", "endpoint_url", "trigger", "started", "outcome", "duration")
     list_select_related = ("endpoint",)
     list_filter = ("succeeded", "trigger", recent_filter("started_at"))
+    list_deferred = ("response_body", "response_headers", "request_headers", "endpoint__headers",
+                     "endpoint__metadata")
     actions = None
     fieldsets = (
         (None, {"fields": ("delivery_link", "endpoint_url", "trigger", "started", "duration", "outcome",
@@ -286,13 +280,6 @@ class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin
     readonly_fields = ("delivery_link", "endpoint_url", "outcome", "duration", "request_headers_shown",
                        "response_headers_shown", "response_body_shown", "started")
     started = exact_time("started_at", "started")
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            queryset = queryset.defer("response_body", "response_headers", "request_headers",
-                                      "endpoint__headers", "endpoint__metadata")
-        return queryset
 
     def search_filter(self, targets):
         deliveries = Delivery.objects.filter(event_id__in=targets.event_ids).values_list("id", flat=True)

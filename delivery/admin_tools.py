@@ -54,9 +54,17 @@ class FastListMixin:
     show_facets = admin.ShowFacets.NEVER  # facet counts would COUNT the whole table per filter choice
     list_per_page = 50
     list_max_show_all = 200
+    list_deferred = ()  # big columns a list page never shows (bodies, headers)
 
     class Media:
         css = ADMIN_CSS
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if self.list_deferred and match and match.url_name and match.url_name.endswith("changelist"):
+            queryset = queryset.defer(*self.list_deferred)
+        return queryset
 
 
 # --- Confirmed actions ---------------------------------------------------------

@@ -312,6 +312,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     list_filter = (FailingFilter, TenantUidFilter)
     search_help_text = "Endpoint URL (part of it) or id, or tenant uid."
     confirmed_actions = ENDPOINT_ACTIONS
+    list_deferred = ("headers", "metadata")
     autocomplete_fields = ("tenant",)
     readonly_fields = ("id", "state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                        "headers_shown", "signing_secret", "created", "updated", "health_24h")
@@ -339,10 +340,6 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "tenant") if obj else ()
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("headers", "metadata") if _is_changelist(request) else \
-            super().get_queryset(request)
 
     def search_filter(self, targets):
         from django.db.models import Q
@@ -460,10 +457,6 @@ def _delivery_model():
     from delivery.models import Delivery
 
     return Delivery
-
-
-def _is_changelist(request):
-    return bool(request.resolver_match) and request.resolver_match.url_name.endswith("changelist")
 
 
 # --- API keys ----------------------------------------------------------------------
