@@ -78,3 +78,18 @@ def test_throttle_rate_comes_from_settings(platform):
 def test_unknown_route_is_json_404(platform):
     response = platform.get("/api/v1/no-such-thing/")
     assert response.status_code == 404 and response.json() == {"detail": "No such route."}
+
+
+@override_settings(REST_FRAMEWORK={
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 1,
+    "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
+})
+def test_a_hosts_own_rest_framework_defaults_do_not_change_the_api(platform, acme):
+    """A host mounting the API keeps its defaults for its own views; ours are set on the views."""
+    response = platform.get("/api/v1/tenants/")
+    assert response.status_code == 200 and "next" in response.json() and "count" not in response.json()
+    bad = platform.post("/api/v1/tenants/", b"{", content_type="application/json")
+    assert bad.status_code == 400 and bad.json() == {"non_field_errors": [bad.json()["non_field_errors"][0]]}
