@@ -28,8 +28,11 @@ def retry_delivery(delivery):
     return delivery
 
 
-def recover_endpoint(endpoint, *, since):
-    """Resend every failed delivery to ``endpoint`` created since ``since``; returns the count."""
+def recover_endpoint(endpoint, *, since, progress=None):
+    """Resend every failed delivery to ``endpoint`` created since ``since``; returns the count.
+
+    ``progress(claimed)`` is called after each batch (the ``webhooks_recover`` command draws a bar).
+    """
     if since > timezone.now():
         raise ValidationError("since must be in the past.", code="invalid")
     batch_size = conf.get().batch_size
@@ -46,6 +49,8 @@ def recover_endpoint(endpoint, *, since):
         )
         total += claimed
         transaction.on_commit(lambda ids=ids, token=token: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
+        if progress:
+            progress(claimed)
 
 
 def cancel_delivery(delivery):

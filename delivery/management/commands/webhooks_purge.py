@@ -8,24 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from delivery import conf, retention
-
-
-class ProgressBar:
-    """A one-line bar on a terminal, redrawn in place; silent elsewhere."""
-
-    def __init__(self, totals, stream, width=30):
-        self.totals, self.stream, self.width = totals, stream, width
-        self.done = dict.fromkeys(totals, 0)
-
-    def __call__(self, table, deleted):
-        self.done[table] += deleted
-        total = max(1, self.totals[table])
-        filled = min(self.width, self.width * self.done[table] // total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{table:<10} [{bar}] {self.done[table]:>9,}/{self.totals[table]:,}")
-        self.stream.flush()
-        if self.done[table] >= self.totals[table]:
-            self.stream.write("\n")
+from delivery.management.progress import ProgressBar
 
 
 class Command(BaseCommand):
