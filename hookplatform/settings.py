@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's Swagger UI files, served locally (no CDN)
     "subscriptions",
     "delivery",
 ]
@@ -183,4 +184,10 @@ REST_FRAMEWORK = {
 # The same document `manage.py spectacular` writes as /api/schema/ serves.
 from subscriptions.api.schema import SCHEMA_SETTINGS  # noqa: E402
 
-SPECTACULAR_SETTINGS = {**SCHEMA_SETTINGS, "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    **SCHEMA_SETTINGS,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +12,7 @@ from subscriptions.models import ApiKey
 from subscriptions.tenants import resolve_tenant
 
 KEY_PREFIX = "hp_"
+LAST_USED_GRAIN = timedelta(seconds=60)
 
 
 def _hash(key):
@@ -36,8 +38,10 @@ def authenticate_key(key):
         return None
     api_key = (ApiKey.objects.select_related("tenant")
                .filter(key_hash=_hash(key), revoked_at__isnull=True).first())
-    if api_key is not None:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if api_key is not None and (api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_GRAIN):
+        # Roughly when, not a write on every request.
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
 
 
