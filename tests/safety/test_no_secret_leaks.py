@@ -1,0 +1,204 @@
+"""Secrets audit: URL passwords, Authorization values, signing secrets and API keys are shown nowhere.
+
+One endpoint's URL carries credentials (``http://alice:<password>@host/``)
+and its custom headers an ``Authorization`` token; a real delivery goes out
+(and one fails, so that error messages exist too).  Then every place a user
+or an operator can look is searched for each secret: the attempt log, the
+log records of the delivery, the REST API's answers, the admin's pages, the
+real worker's output.  The explicit reveal is the one place a secret shows,
+which also proves the search would find a leak.
+"""
+
+import base64
+import logging
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from delivery import publish
+from delivery.deliver import fan_out_and_send
+from delivery.models import Attempt, Delivery
+from subscriptions import create_endpoint, ensure_event_type, reveal_secret
+from subscriptions.api_keys import create_api_key
+from tests.worker import free_port, wait_until
+
+PASSWORD = "pw7Qx2LmZt9"
+HEADER_TOKEN = "tok4Hq8WnR3"
+KEY_HEADER = "kh5Jv1PsY6"
+TENANT = "org_audit"
+
+
+def credentialed(url):
+    return url.replace("http://", f"http://alice:{PASSWORD}@")
+
+
+def forbidden(endpoints, api_key):
+    """Every secret of the scene, and the encodings they could leak in."""
+    secrets = {
+        "URL password": PASSWORD,
+        "Basic auth value": base64.b64encode(f"alice:{PASSWORD}".encode()).decode(),
+        "Authorization header value": HEADER_TOKEN,
+        "X-Api-Key header value": KEY_HEADER,
+        "API key": api_key,
+    }
+    for endpoint in endpoints:
+        secret = reveal_secret(endpoint)
+        secrets[f"signing secret of {endpoint.pk}"] = secret.removeprefix("whsec_")
+    return secrets
+
+
+def leaks(text, secrets):
+    return sorted(name for name, value in secrets.items() if value in text)
+
+
+@pytest.fixture
+def scene(db, receiver, caplog):
+    """A delivered event and a failed one, sent in this process with every log record captured."""
+    ensure_event_type("audit.done")
+    headers = {"Authorization": f"Bearer {HEADER_TOKEN}", "X-Api-Key": KEY_HEADER}
+    ok = create_endpoint(TENANT, url=credentialed(receiver.url("/private")), headers=headers)
+    refused = create_endpoint(TENANT, url=credentialed(f"http://127.0.0.1:{free_port()}/closed"), headers=headers)
+    api_key = create_api_key(name="auditor")[1]
+    caplog.set_level(logging.DEBUG)
+    event = publish("audit.done", {"n": 1}, tenant=TENANT)
+    fan_out_and_send(event.id)
+    return {"endpoints": [ok, refused], "event": event, "secrets": forbidden([ok, refused], api_key),
+            "api_key": api_key}
+
+
+def test_credentials_go_as_basic_auth_and_nowhere_in_the_attempt_log_or_logs(scene, receiver, caplog):
+    [got] = receiver.to("/private")
+    assert got.headers["authorization"] == "Basic " + scene["secrets"]["Basic auth value"]
+    attempts = list(Attempt.objects.values())
+    deliveries = list(Delivery.objects.values())
+    assert len(attempts) == 2 and {a["succeeded"] for a in attempts} == {True, False}
+    assert [a["error_message"] for a in attempts if not a["succeeded"]] != [""]
+    assert leaks(str(attempts) + str(deliveries), scene["secrets"]) == []
+    logged = caplog.get_records("setup")  # the delivery ran in the fixture
+    records = "\n".join(f"{r.getMessage()} {r.__dict__} {r.exc_text or ''}" for r in logged)
+    assert any(scene["event"].id in r.__dict__.values() for r in logged), "the delivery logged nothing"
+    assert leaks(records, scene["secrets"]) == []
+
+
+def test_validation_errors_do_not_repeat_the_password(db):
+    with pytest.raises(ValidationError) as refused:
+        create_endpoint(TENANT, url=f"ftp://alice:{PASSWORD}@example.com/")
+    assert PASSWORD not in str(refused.value)
+
+
+def api(key):
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def api_pages(scene):
+    endpoint = scene["endpoints"][0]
+    delivery = Delivery.objects.filter(endpoint=endpoint).get()
+    base = f"/api/v1/tenants/{TENANT}"
+    return [f"{base}/endpoints/", f"{base}/endpoints/{endpoint.pk}/", f"{base}/endpoints/{endpoint.pk}/attempts/",
+            f"{base}/events/", f"{base}/events/{scene['event'].pk}/", f"{base}/deliveries/",
+            f"{base}/deliveries/{delivery.pk}/", f"{base}/deliveries/{delivery.pk}/attempts/", "/api/v1/api-keys/"]
+
+
+def api_leaks(scene):
+    client = api(create_api_key(name="platform")[1])
+    found = {}
+    for page in api_pages(scene):
+        answer = client.get(page)
+        assert answer.status_code == 200, (page, answer.content[:300])
+        if leaked := leaks(answer.content.decode(), scene["secrets"]):
+            found[page] = leaked
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LEAK: the REST API's endpoint answers (GET /api/v1/tenants/<t>/endpoints/ and /endpoints/<id>/) show the "
+    "URL with its password and the custom headers' Authorization/X-Api-Key values in clear: "
+    "subscriptions/api/serializers.py EndpointSerializer.url is a plain CharField and .headers a plain "
+    "HeadersField, with no redaction on output (delivery.sender.redact_url / redact_headers exist)."))
+def test_api_answers_show_no_secret(scene):
+    assert api_leaks(scene) == {}
+
+
+def test_api_answers_other_than_the_endpoint_show_no_secret(scene):
+    """Attempts, deliveries, events and keys: clean today; kept apart so a new leak there is not masked."""
+    found = api_leaks(scene)
+    endpoint_pages = {page for page in found if "/endpoints/" in page and "/attempts/" not in page}
+    assert {page: names for page, names in found.items() if page not in endpoint_pages} == {}
+
+
+def test_the_explicit_reveal_shows_the_secret(scene):
+    """The one exception, and the proof that the search above would see a leak."""
+    endpoint = scene["endpoints"][0]
+    answer = api(create_api_key(name="platform")[1]).get(f"/api/v1/tenants/{TENANT}/endpoints/{endpoint.pk}/secret/")
+    assert answer.status_code == 200
+    assert leaks(answer.content.decode(), scene["secrets"]) == [f"signing secret of {endpoint.pk}"]
+
+
+def admin_pages(scene):
+    endpoint = scene["endpoints"][0]
+    delivery = Delivery.objects.filter(endpoint=endpoint).get()
+    attempt = Attempt.objects.filter(delivery=delivery).get()
+    return {
+        "endpoint list": reverse("admin:subscriptions_endpoint_changelist"),
+        "endpoint page": reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk]),
+        "event page": reverse("admin:delivery_event_change", args=[scene["event"].pk]),
+        "delivery list": reverse("admin:delivery_delivery_changelist"),
+        "delivery page": reverse("admin:delivery_delivery_change", args=[delivery.pk]),
+        "attempt list": reverse("admin:delivery_attempt_changelist"),
+        "attempt page": reverse("admin:delivery_attempt_change", args=[attempt.pk]),
+        "API key list": reverse("admin:subscriptions_apikey_changelist"),
+        "dashboard": reverse("admin:index"),
+    }
+
+
+SHOWING_THE_URL = ("endpoint list", "endpoint page", "event page", "delivery list", "delivery page")
+
+
+def admin_leaks(scene, client, names):
+    found = {}
+    for name, page in admin_pages(scene).items():
+        if name not in names:
+            continue
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        if leaked := leaks(answer.content.decode(), scene["secrets"]):
+            found[name] = leaked
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LEAK: the admin shows the endpoint URL with its password: (1) subscriptions/models.py Endpoint.__str__ "
+    "returns f'{id} {url}', which the endpoint list's row checkboxes (aria-label) and every breadcrumb show; "
+    "(2) the endpoint change form's editable 'url' input holds the full URL; (3) delivery/admin.py "
+    "DeliveryAdmin.endpoint_url (list column and its title) and .endpoint_link (delivery page) print "
+    "obj.endpoint.url; (4) delivery/templates/admin/hookplatform/delivery_table.html (event page) prints "
+    "{{ delivery.endpoint.url }}. Custom header values and secrets are redacted there."))
+def test_admin_pages_that_show_an_endpoint_url_show_no_password(scene, admin_client):
+    assert admin_leaks(scene, admin_client, SHOWING_THE_URL) == {}
+
+
+def test_admin_pages_show_no_secret_but_the_url_password(scene, admin_client):
+    """Every secret but the URL's password, on every page; the password on the pages that are clean of it."""
+    found = admin_leaks(scene, admin_client, admin_pages(scene))
+    known = {name: ["URL password"] for name in SHOWING_THE_URL}
+    assert {name: leaked for name, leaked in found.items() if leaked != known.get(name)} == {}
+
+
+@pytest.mark.e2e
+def test_the_real_worker_logs_no_secret(live_worker, receiver):
+    ensure_event_type("audit.done")
+    headers = {"Authorization": f"Bearer {HEADER_TOKEN}"}
+    ok = create_endpoint(TENANT, url=credentialed(receiver.url("/worker")), headers=headers)
+    refused = create_endpoint(TENANT, url=credentialed(f"http://127.0.0.1:{free_port()}/closed"), headers=headers)
+    event = publish("audit.done", {"n": 2}, tenant=TENANT)
+    receiver.wait_for(1, "/worker")
+    wait_until(lambda: Attempt.objects.filter(delivery__event=event).count() >= 2, what="both attempts recorded")
+    secrets = forbidden([ok, refused], api_key="-")
+    secrets.pop("API key")
+    output = live_worker.output()
+    assert event.id in output, "the worker logged nothing about the delivery, so nothing was checked"
+    assert leaks(output, secrets) == []
