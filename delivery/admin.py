@@ -36,6 +36,7 @@ admin.site.site_header = "hookplatform console"
 admin.site.site_title = "hookplatform"
 admin.site.index_title = "Webhooks"
 admin.site.index_template = "admin/hookplatform/index.html"
+admin.site.enable_nav_sidebar = False  # the lists are wide; the index and breadcrumbs lead everywhere
 
 STATUS_TONES = {"succeeded": "ok", "failed": "bad", "retrying": "warn", "sending": "info", "pending": "info",
                 "cancelled": "muted"}
@@ -140,8 +141,7 @@ class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.M
 @admin.register(Delivery)
 class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, ReadOnlyAdminMixin,
                     admin.ModelAdmin):
-    list_display = ("id", "event_link", "event_type", "endpoint_url", "tenant_uid", "state", "attempt_count",
-                    "last_response", "next_attempt", "created")
+    list_display = ("id", "status_summary", "event_summary", "endpoint_summary", "attempts_summary", "created")
     list_display_links = ("id",)
     list_select_related = ("event", "endpoint", "tenant")
     list_filter = ("status", event_type_filter("event__event_type"), TenantUidFilter, recent_filter("created_at"))
@@ -191,17 +191,29 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
     def event_type(self, obj):
         return obj.event.event_type
 
-    @admin.display(description="endpoint")
-    def endpoint_url(self, obj):
-        return format_html('<span class="hp-url" title="{}">{}</span>', obj.endpoint.url, obj.endpoint.url)
+    @admin.display(description="status", ordering="status")
+    def status_summary(self, obj):
+        if obj.next_attempt_at and obj.status in dashboard.WAITING:
+            return format_html('{}<br><span class="hp-muted">next {}</span>', status_badge(obj.status),
+                               f"{obj.next_attempt_at:%H:%M:%S}")
+        return status_badge(obj.status)
+
+    @admin.display(description="endpoint · tenant")
+    def endpoint_summary(self, obj):
+        return format_html('<span class="hp-url" title="{}">{}</span><br><span class="hp-muted">{}</span>',
+                           obj.endpoint.url, obj.endpoint.url, obj.tenant.uid)
+
+    @admin.display(description="attempts", ordering="attempt_count")
+    def attempts_summary(self, obj):
+        return format_html("{} · {}", obj.attempt_count, self.last_response(obj)) if obj.attempt_count else "0"
+
+    @admin.display(description="event", ordering="event_id")
+    def event_summary(self, obj):
+        return format_html('{}<br><span class="hp-muted">{}</span>', admin_link(obj.event), obj.event.event_type)
 
     @admin.display(description="endpoint")
     def endpoint_link(self, obj):
         return admin_link(obj.endpoint, obj.endpoint.url)
-
-    @admin.display(description="tenant", ordering="tenant__uid")
-    def tenant_uid(self, obj):
-        return obj.tenant.uid
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):

@@ -59,6 +59,10 @@ class FastListMixin:
     class Media:
         css = ADMIN_CSS
 
+    def changelist_view(self, request, extra_context=None):
+        title = self.model._meta.verbose_name_plural.capitalize()
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         match = request.resolver_match
