@@ -5,7 +5,8 @@ trickled body, a 5 MB body, an endless chunked body, an SSH banner) is not
 repeated here; these are the status line and headers trickled past the
 read timeout (only the watchdog can stop them), answers that come too late,
 hundreds of megabytes offered at full speed, a gzip bomb, a connection held
-open, and malformed HTTP.
+open, and malformed HTTP; and then a few of them against a real worker,
+whose attempt log, retry schedule and memory are checked.
 """
 
 import threading
@@ -14,8 +15,11 @@ import zlib
 
 import pytest
 
-from delivery import sender
+from delivery import publish, sender
+from delivery.models import Attempt, Delivery
+from subscriptions import create_endpoint, ensure_event_type
 from tests.receiver import RawServer
+from tests.worker import TEST_ENV, wait_until
 
 TIMEOUT = 2.0
 SLACK = 1.5  # thread wake-ups and a loaded machine; far below a second timeout
@@ -193,3 +197,49 @@ def test_a_gzip_bomb_is_not_inflated(hostile):
     assert set(outcome.body) == {"\ufffd"} and len(outcome.body) <= BODY_LIMIT  # inflated zeros, capped
     assert elapsed <= TIMEOUT + SLACK
     assert memory.growth < 8 * MB
+
+
+def group_rss(pid):
+    """Resident bytes of a worker: its main process and every pool child."""
+    pids = [pid, *(int(child) for child in open(f"/proc/{pid}/task/{pid}/children").read().split())]
+    total = 0
+    for member in pids:
+        with open(f"/proc/{member}/statm") as statm:
+            total += int(statm.read().split()[1]) * 4096
+    return total
+
+
+@pytest.mark.e2e
+def test_through_a_real_worker_each_hostile_try_is_one_bounded_attempt(live_worker, receiver, hostile):
+    """The worker's own timeout (tests/worker.py: 3 s), its retry schedule (4 tries), its memory."""
+    ensure_event_type("hostile.tick")
+    healthy = create_endpoint("org_hostile", url=receiver.url("/healthy"))
+    publish("hostile.tick", {"warm": True}, tenant="org_hostile")
+    receiver.wait_for(1, "/healthy")
+    rss_before = group_rss(live_worker.process.pid)
+    behaviour, _ = full_speed(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % (300 * MB), 300 * MB)
+    trickler = create_endpoint("org_hostile", url=hostile(trickle(b"HTTP/1.1 200 OK\r\n" * 20)))
+    huge = create_endpoint("org_hostile", url=hostile(behaviour))
+    garbage = create_endpoint("org_hostile", url=hostile(send_all(b"\x00\xff" * 5000)))
+    events = 10
+    for n in range(events):
+        publish("hostile.tick", {"n": n}, tenant="org_hostile")
+
+    receiver.wait_for(events + 1, "/healthy", timeout=60)
+    wait_until(lambda: Delivery.objects.filter(endpoint__in=[trickler, garbage], status="failed").count()
+               == 2 * events, timeout=120, what="the hostile endpoints' deliveries exhausted")
+    rss_growth = group_rss(live_worker.process.pid) - rss_before
+
+    tries = 1 + len(TEST_ENV["WEBHOOKS_RETRY_SCHEDULE"].split(","))
+    slow = Attempt.objects.filter(endpoint=trickler)
+    longest = max(slow.values_list("duration_ms", flat=True))
+    print(f"\n[real worker] trickler: {slow.count()} attempts, longest {longest} ms; "
+          f"huge: {Attempt.objects.filter(endpoint=huge).count()} attempts; worker RSS growth "
+          f"{rss_growth / MB:.1f} MB")
+    assert slow.count() == events * tries and set(slow.values_list("error_class", flat=True)) == {"DeadlineExceeded"}
+    assert longest <= (3 + SLACK) * 1000
+    assert Attempt.objects.filter(endpoint=garbage).count() == events * tries
+    assert all(len(body) == BODY_LIMIT for body in Attempt.objects.filter(endpoint=huge)
+               .values_list("response_body", flat=True))
+    assert Delivery.objects.filter(endpoint=healthy, status="succeeded").count() == events + 1
+    assert rss_growth < 30 * MB
