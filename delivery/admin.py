@@ -31,6 +31,7 @@ from delivery.admin_tools import (
     recent_filter,
 )
 from delivery.models import Attempt, Delivery, Event
+from delivery.sender import redact_url
 
 admin.site.site_header = "hookplatform console"
 admin.site.site_title = "hookplatform"
@@ -130,7 +131,7 @@ class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.M
     def deliveries_shown(self, obj):
         deliveries = list(obj.deliveries.select_related("endpoint").order_by("-id")[:DELIVERIES_SHOWN])
         return mark_safe(render_to_string("admin/hookplatform/delivery_table.html", {
-            "rows": [(d, status_badge(d.status)) for d in deliveries],
+            "rows": [(d, redact_url(d.endpoint.url), status_badge(d.status)) for d in deliveries],
             "all_url": changelist_url(Delivery, event__id__exact=obj.pk),
             "truncated": len(deliveries) == DELIVERIES_SHOWN,
         }))
@@ -200,8 +201,9 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
 
     @admin.display(description="endpoint · tenant")
     def endpoint_summary(self, obj):
+        url = redact_url(obj.endpoint.url)
         return format_html('<span class="hp-url" title="{}">{}</span><br><span class="hp-muted">{}</span>',
-                           obj.endpoint.url, obj.endpoint.url, obj.tenant.uid)
+                           url, url, obj.tenant.uid)
 
     @admin.display(description="attempts", ordering="attempt_count")
     def attempts_summary(self, obj):
@@ -213,7 +215,7 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
 
     @admin.display(description="endpoint")
     def endpoint_link(self, obj):
-        return admin_link(obj.endpoint, obj.endpoint.url)
+        return admin_link(obj.endpoint, redact_url(obj.endpoint.url))
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):
@@ -261,7 +263,8 @@ def dashboard_figures():
 
 def failing_row(endpoint, failed, health):
     return {
-        "endpoint": endpoint, "failed": failed, "rate_text": percent(health.success_rate),
+        "endpoint": endpoint, "endpoint_url": redact_url(endpoint.url), "failed": failed,
+        "rate_text": percent(health.success_rate),
         "last": attempt_outcome(health.last_attempt),
         "p95_text": f"{health.p95_ms:,.0f} ms" if health.p95_ms is not None else "—",
         "url": reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk]),

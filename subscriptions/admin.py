@@ -8,6 +8,7 @@ the full secret only on an explicit, logged reveal.
 """
 
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,7 +35,7 @@ from delivery.admin_tools import (
     exact_time,
     pretty_json,
 )
-from delivery.sender import redact_headers, redact_url
+from delivery.sender import REDACTED, redact_headers, redact_url
 from subscriptions import api_keys, endpoints, event_types, secrets, tenants
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
@@ -168,6 +169,15 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["url"] = redact_url(self.instance.url)
+
+    def clean_url(self):
+        """A URL whose password still reads <redacted> keeps the stored password."""
+        return restore_password(self.cleaned_data["url"], self.instance.url if self.instance.pk else None)
 
     def domain_fields(self):
         """The editable fields as the domain functions take them."""
@@ -335,6 +345,9 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     def change_title(self, obj):
         return f"Endpoint {redact_url(obj.url)}"
 
+    def describe(self, obj):
+        return endpoint_label(obj)
+
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.add_fieldsets
 
@@ -373,7 +386,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
             secret = secrets.reveal_secret(endpoint)
             self.log_change(request, endpoint, "Revealed the signing secret")
         context = {**self.admin_site.each_context(request), "title": "Reveal signing secret", "opts": self.opts,
-                   "original": endpoint, "secret": secret, "media": self.media}
+                   "original": endpoint, "endpoint_label": redact_url(endpoint.url), "secret": secret,
+                   "media": self.media}
         return TemplateResponse(request, "admin/hookplatform/reveal_secret.html", context)
 
     @admin.display(description="endpoint", ordering="url")
@@ -447,6 +461,21 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
                                 f"{retiring[0].expires_at:%Y-%m-%d %H:%M}")
         return format_html('{} <a class="button hp-reveal" href="{}">Reveal</a>', shown,
                            reverse("admin:subscriptions_endpoint_secret", args=[obj.pk]))
+
+
+def endpoint_label(endpoint):
+    """How the console names an endpoint: its id and its URL with any password redacted."""
+    return f"{endpoint.pk} {redact_url(endpoint.url)}"
+
+
+def restore_password(url, stored_url):
+    """Put the stored URL's password back where the form showed it redacted."""
+    parts = urlsplit(url)
+    if stored_url is None or parts.password != REDACTED:
+        return url
+    password = urlsplit(stored_url).password or ""
+    netloc = parts.netloc.replace(f":{REDACTED}@", f":{password}@" if password else "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _ms(value):

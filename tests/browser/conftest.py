@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,6 +29,9 @@ def browser_page(monkeypatch):
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
+        # Inside Playwright's event loop Django keeps separate, context-local connections: close them,
+        # or the test database cannot be dropped at the end of the session.
+        connections.close_all()
         context.close()
         browser.close()
 
