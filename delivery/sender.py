@@ -10,18 +10,17 @@ against a receiver that trickles its answer.
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from delivery.http_client import attempt_context, session
 from delivery.signing import signature_header
+from subscriptions.redaction import REDACTED, redact_headers, redact_url  # noqa: F401 (re-exported)
 from subscriptions.ssrf import vetted_address
 
 VERSION = "1.0"
 USER_AGENT = f"hookplatform/{VERSION}"
-REDACTED = "<redacted>"
-SENSITIVE_WORDS = ("auth", "token", "secret", "key", "cookie", "signature", "password")
 
 @dataclass
 class Request:
@@ -61,24 +60,6 @@ def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None)
         "webhook-signature": signature_header(secrets, msg_id, timestamp, body_bytes),
     })
     return Request(url=url, headers=headers, body=body_bytes)
-
-
-def redact_url(url):
-    """The URL with any password replaced, for logs and the attempt log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user_info, _, host = parts.netloc.rpartition("@")  # the host as written: IPv6 brackets, case, port
-    netloc = f"{user_info.partition(':')[0]}:{REDACTED}@{host}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def redact_headers(headers):
-    """Headers as the attempt log keeps them: credentials and signatures hidden."""
-    return {
-        name: (REDACTED if any(word in name.lower() for word in SENSITIVE_WORDS) else value)
-        for name, value in headers.items()
-    }
 
 
 def _read_capped(response, limit, deadline):

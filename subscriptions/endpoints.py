@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions.models import Endpoint, EndpointSecret, EventType
+from subscriptions.redaction import restore_headers, restore_password
 from subscriptions.secrets import generate_secret
 from subscriptions.ssrf import check_url
 from subscriptions.tenants import resolve_tenant
@@ -77,9 +78,14 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
 
 
 def update_endpoint(endpoint, **changes):
+    """Change editable fields; a URL password or header value sent back as ``<redacted>`` is kept."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    if isinstance(changes.get("url"), str):
+        changes["url"] = restore_password(changes["url"], endpoint.url)
+    if isinstance(changes.get("headers"), dict):
+        changes["headers"] = restore_headers(changes["headers"], endpoint.headers)
     validate_endpoint_fields(changes)
     for name, value in changes.items():
         setattr(endpoint, name, value)

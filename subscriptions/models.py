@@ -72,7 +72,14 @@ class Endpoint(models.Model):
         indexes = [models.Index(fields=["tenant", "-created_at"], name="hp_endpoint_tenant_idx")]
 
     def __str__(self):
-        return f"{self.id} {self.url}"
+        return f"{self.id} {self.redacted_url}"
+
+    @property
+    def redacted_url(self):
+        """The URL as it may be shown: any password hidden."""
+        from subscriptions.redaction import redact_url
+
+        return redact_url(self.url)
 
 
 class EndpointSecret(models.Model):

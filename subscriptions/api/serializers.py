@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
+from subscriptions.redaction import redact_headers, redact_url
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -65,6 +66,13 @@ class EndpointSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
+
+    def to_representation(self, endpoint):
+        """Credentials in the URL and in credential-like headers read ``<redacted>``."""
+        data = super().to_representation(endpoint)
+        data["url"] = redact_url(data["url"])
+        data["headers"] = redact_headers(data["headers"] or {})
+        return data
 
 
 class EndpointCreatedSerializer(EndpointSerializer):

@@ -119,11 +119,6 @@ def api_leaks(scene):
     return leaks_on(client, {page: page for page in api_pages(scene)}, scene["secrets"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LEAK: the REST API's endpoint answers (GET /api/v1/tenants/<t>/endpoints/ and /endpoints/<id>/) show the "
-    "URL with its password and the custom headers' Authorization/X-Api-Key values in clear: "
-    "subscriptions/api/serializers.py EndpointSerializer.url is a plain CharField and .headers a plain "
-    "HeadersField, with no redaction on output (delivery.sender.redact_url / redact_headers exist)."))
 def test_api_answers_show_no_secret(scene):
     assert api_leaks(scene) == {}
 
@@ -168,13 +163,6 @@ def admin_leaks(scene, client, names):
     return leaks_on(client, pages, scene["secrets"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LEAK: the admin shows the endpoint URL with its password: (1) subscriptions/models.py Endpoint.__str__ "
-    "returns f'{id} {url}', which the endpoint list's row checkboxes (aria-label) and every breadcrumb show; "
-    "(2) the endpoint change form's editable 'url' input holds the full URL; (3) delivery/admin.py "
-    "DeliveryAdmin.endpoint_url (list column and its title) and .endpoint_link (delivery page) print "
-    "obj.endpoint.url; (4) delivery/templates/admin/hookplatform/delivery_table.html (event page) prints "
-    "{{ delivery.endpoint.url }}. Custom header values and secrets are redacted there."))
 def test_admin_pages_that_show_an_endpoint_url_show_no_password(scene, admin_client):
     assert admin_leaks(scene, admin_client, SHOWING_THE_URL) == {}
 
