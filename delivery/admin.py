@@ -5,6 +5,7 @@ actions (resend, cancel) that go through ``delivery.operations``; nothing is
 edited by hand.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -33,11 +34,21 @@ from delivery.admin_tools import (
 from delivery.models import Attempt, Delivery, Event
 from delivery.sender import redact_url
 
-admin.site.site_header = "hookplatform console"
-admin.site.site_title = "hookplatform"
-admin.site.index_title = "Webhooks"
-admin.site.index_template = "admin/hookplatform/index.html"
-admin.site.enable_nav_sidebar = False  # the lists are wide; the index and breadcrumbs lead everywhere
+
+def dress_admin_site(site):
+    """Link the dashboard from the index; brand the site only in the standalone project.
+
+    A host that embeds the apps keeps its own header, sidebar and index
+    template; the dashboard stays reachable from the deliveries list.
+    """
+    if site.index_template is None:
+        site.index_template = "admin/hookplatform/index.html"
+    if settings.ROOT_URLCONF == "hookplatform.urls":
+        site.site_header, site.site_title, site.index_title = "hookplatform console", "hookplatform", "Webhooks"
+        site.enable_nav_sidebar = False  # the lists are wide; the index and breadcrumbs lead everywhere
+
+
+dress_admin_site(admin.site)
 
 STATUS_TONES = {"succeeded": "ok", "failed": "bad", "retrying": "warn", "sending": "info", "pending": "info",
                 "cancelled": "muted"}
@@ -147,6 +158,7 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
     list_select_related = ("event", "endpoint", "tenant")
     list_filter = ("status", event_type_filter("event__event_type"), TenantUidFilter, recent_filter("created_at"))
     confirmed_actions = (RESEND, CANCEL)
+    change_list_template = "admin/hookplatform/delivery_change_list.html"  # links the dashboard
     list_deferred = ("event__body", "endpoint__headers", "endpoint__metadata")
     actions = None  # no bulk delete of the log; the confirmed actions are added in get_actions
     fieldsets = (

@@ -139,3 +139,8 @@ def test_change_page_offers_only_the_actions_that_apply(admin_client, history):
     assert "/act/disable/" not in page and "/act/enable/" in page
     page = admin_client.get(url(Delivery, "change", history["succeeded"].pk)).content.decode()
     assert "/act/resend/" in page and "/act/cancel/" not in page
+
+
+def test_deliveries_list_links_the_dashboard(admin_client, history):
+    page = admin_client.get(url(Delivery, "changelist")).content.decode()
+    assert reverse("admin:webhooks_dashboard") in page
