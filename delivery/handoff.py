@@ -7,12 +7,27 @@ lease in the database and hands it over again.
 
 import logging
 
+from kombu import pools
+
 logger = logging.getLogger("delivery.handoff")
+
+
+def _fail_fast_connections(app):
+    """Pooled broker connections that give up at the first refused connect.
+
+    Celery's own producer connections retry for several seconds before they
+    fail, which would stall every ``publish`` (and the caller's request) for
+    that long during a broker outage.  A hand-off need not wait: the
+    dispatcher finds the work in the database.
+    """
+    options = {**(app.conf.broker_transport_options or {}), "max_retries": 0}
+    return pools.connections[app.connection_for_write(transport_options=options)]
 
 
 def _apply(task, args, what):
     try:
-        task.apply_async(args, retry=False)
+        with _fail_fast_connections(task.app).acquire(block=True, timeout=5) as connection:
+            task.apply_async(args, retry=False, connection=connection)
         return True
     except Exception as exc:  # the broker is down or unreachable
         logger.warning("broker unavailable, %s left to the dispatcher: %s: %s",
