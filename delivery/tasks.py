@@ -6,8 +6,25 @@ the ``delivery`` app is ready.
 """
 
 from celery import shared_task
+from celery.signals import task_prerun
+from django.db import connections
 
 from delivery import deliver, dispatcher, retention
+
+
+@task_prerun.connect
+def _replace_broken_connections(sender=None, **kwargs):
+    """Before each of our tasks, drop a database connection the server has closed.
+
+    Workers keep their connections across tasks (``CELERY_DB_REUSE_MAX``), so
+    Celery no longer checks them; without this, a database restart or a
+    killed backend would fail every later task of that process.
+    """
+    if sender is None or not sender.name.startswith("delivery."):
+        return
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and (connection.errors_occurred or not connection.is_usable()):
+            connection.close()
 
 
 @shared_task(name="delivery.fan_out_event", acks_late=True, ignore_result=True)
