@@ -18,7 +18,7 @@ class Received:
 class Receiver:
     """Each path answers from its own script of statuses (the last one repeats); 200 by default."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.requests = []
         self.scripts = {}
         self.delays = {}
@@ -47,7 +47,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -165,14 +165,19 @@ def publishing_through(url):
     """Make this process hand its tasks to the broker at ``url`` for a while."""
     from hookplatform.celery import app
 
-    def switch(to):
+    def switch(to, environ):
+        # Celery reads CELERY_BROKER_URL from the environment before its own settings.
+        if environ is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environ
         app.conf.broker_url = to
         app._pool = None
         app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
 
-    previous = app.conf.broker_url
-    switch(url)
+    previous, previous_environ = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
+    switch(url, url)
     try:
         yield
     finally:
-        switch(previous)
+        switch(previous, previous_environ)

@@ -1,0 +1,49 @@
+"""The on-commit hand-off against a real (private) Redis: it never makes ``publish`` wait on a dead broker."""
+
+import time
+
+import pytest
+import redis
+
+from delivery.handoff import enqueue_batch, enqueue_fan_out
+from tests.worker import RedisServer, publishing_through
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def broker():
+    server = RedisServer().start()
+    with publishing_through(server.url):
+        yield server
+    server.stop()
+
+
+def queued(broker):
+    return redis.Redis.from_url(broker.url).llen("celery")
+
+
+def test_hand_off_reaches_the_broker(broker):
+    assert enqueue_fan_out("msg_1") is True
+    assert enqueue_batch([1, 2], "token") is True
+    assert queued(broker) == 2
+
+
+def test_a_dead_broker_fails_the_hand_off_at_once(broker):
+    assert enqueue_fan_out("msg_1") is True  # a pooled connection exists
+    broker.stop()
+    started = time.monotonic()
+    results = [enqueue_fan_out(f"msg_{n}") for n in range(10)]
+    elapsed = time.monotonic() - started
+    assert results == [False] * 10
+    assert elapsed < 2, f"10 hand-offs to a dead broker took {elapsed:.1f} s"
+
+
+def test_hand_offs_resume_when_the_broker_is_back(broker):
+    assert enqueue_fan_out("msg_1") is True
+    broker.stop()
+    assert enqueue_fan_out("msg_2") is False
+    broker.start()  # empty: it keeps nothing
+    results = [enqueue_fan_out(f"msg_{n}") for n in range(3, 6)]
+    assert results[1:] == [True, True]  # at most the first finds a stale pooled connection
+    assert queued(broker) >= 2
