@@ -152,6 +152,8 @@ def setup_django():
     import django
     from django.core.management import call_command
 
+    import hookplatform.celery  # noqa: F401  (the Celery app publish() hands work to)
+
     django.setup()
     call_command("migrate", verbosity=0)
 

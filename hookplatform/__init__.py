@@ -1,5 +1,7 @@
-"""The standalone hookplatform project: settings, URLs and the Celery app."""
+"""The standalone hookplatform project: settings, URLs, the Celery app, the API's URLconf.
 
-from hookplatform.celery import app as celery_app
-
-__all__ = ["celery_app"]
+Deliberately empty: a host imports ``hookplatform.api_urls`` from here, and
+must keep its own Celery app as the current one.  The standalone entry
+points (``manage.py``, ``wsgi.py``, ``celery -A hookplatform``) load
+``hookplatform.celery`` themselves.
+"""

@@ -1,5 +1,6 @@
 import pytest
 
+import hookplatform.celery  # noqa: F401  (the standalone Celery app: current for publishing)
 from tests.receiver import Receiver
 from tests.worker import WorkerProcess
 
