@@ -15,6 +15,7 @@ from delivery.handoff import enqueue_batch
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery
 from delivery.retry_policy import next_delay, parse_retry_after
+from delivery.returning import update_returning
 from delivery.signals import delivery_exhausted, delivery_succeeded
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
@@ -134,21 +135,22 @@ OUTCOME_FIELDS = ("status", "next_attempt_at", "last_attempt_at", "last_response
 
 
 def _write_states(deliveries, token):
-    """One conditional UPDATE per group of deliveries that end in the same state.
+    """One conditional UPDATE per group of deliveries that end in the same state; returns the ids written.
 
     A batch to healthy receivers is one group, so this is one statement where
     ``bulk_update`` would build a CASE per row and field.  Only rows the token
-    still holds are written.
+    still holds are written, and the statement itself says which those were.
     """
     groups = {}
     for delivery in deliveries:
         key = tuple(getattr(delivery, name) for name in OUTCOME_FIELDS)
         groups.setdefault(key, []).append(delivery.pk)
+    held = set()
     for key, ids in groups.items():
-        leases.fenced(token).filter(id__in=ids).update(
-            attempt_count=F("attempt_count") + 1, lease_token=None, lease_expires_at=None,
-            **dict(zip(OUTCOME_FIELDS, key)),
-        )
+        values = {"attempt_count": F("attempt_count") + 1, "lease_token": None, "lease_expires_at": None,
+                  **dict(zip(OUTCOME_FIELDS, key))}
+        held.update(pk for (pk,) in update_returning(leases.fenced(token).filter(id__in=ids), values))
+    return held
 
 
 def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDULED):
@@ -168,10 +170,8 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
         elif outcome.succeeded:
             succeeded.append(delivery)
     with transaction.atomic():
-        held = set(leases.fenced(token).filter(id__in=[d.pk for d in deliveries])
-                   .select_for_update().values_list("id", flat=True))
+        held = _write_states(deliveries, token)
         Attempt.objects.bulk_create(attempts)
-        _write_states([d for d in deliveries if d.pk in held], token)
     log_outcomes(deliveries, outcomes)
     metrics.observe(outcomes)
     attempt_of = {a.delivery_id: a for a in attempts}
