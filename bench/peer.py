@@ -57,10 +57,10 @@ def _run(python, env, *args, timeout=600):
                    capture_output=True)
 
 
-def _worker(python, env):
+def _worker(python, env, name):
     argv = [str(python), "-m", "celery", "-A", "peer_celery", "worker", "-c", "2", "-P", "prefork",
             "-l", "info", "--without-mingle", "--without-gossip", "-n", f"peer-{time.time_ns()}@%h"]
-    return harness.WorkerProcess(env, argv=argv, name="peer-worker", cwd=PROJECT)
+    return harness.WorkerProcess(env, argv=argv, name=name, cwd=PROJECT)
 
 
 def _purge(python, env):
@@ -81,13 +81,13 @@ def measure(events, endpoints, database_url, broker_url, limit_s=300):
         try:
             _run(python, env, "setup", *[receiver.url(f"/peer{i}") for i in range(endpoints)])
             if mode == "end to end":
-                worker = _worker(python, env)
+                worker = _worker(python, env, "peer-worker-e2e")
                 worker.wait_ready()
                 start = time.time()
                 _run(python, env, "publish", str(events))
             else:
                 _run(python, env, "publish", str(events))
-                worker = _worker(python, env)
+                worker = _worker(python, env, "peer-worker-side")
                 start = worker.wait_ready()
             ok = receiver.wait_for(events * endpoints, timeout=limit_s)
             end = max((r[0] for r in receiver.records()), default=time.time())
