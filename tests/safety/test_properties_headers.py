@@ -1,4 +1,7 @@
-"""Property tests of custom endpoint headers: no injection, no forging of ours, always sendable."""
+"""Property tests of an endpoint's free-form fields: headers (no injection, no forging of ours, always
+sendable), and the size limits of headers, metadata and descriptions."""
+
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -7,7 +10,13 @@ from hypothesis import strategies as st
 
 from delivery import sender
 from subscriptions.endpoints import validate_endpoint_fields
-from subscriptions.validation import validate_headers
+from subscriptions.validation import (
+    MAX_DESCRIPTION,
+    MAX_HEADER_VALUE,
+    MAX_HEADERS,
+    MAX_METADATA_BYTES,
+    validate_headers,
+)
 from tests.safety.properties import PROPERTY
 
 RESERVED = ["content-type", "user-agent", "host", "content-length", "transfer-encoding", "connection"]
@@ -88,3 +97,33 @@ def test_whatever_is_accepted_goes_on_the_wire_intact_and_cannot_forge_ours(trie
     assert request.headers["webhook-id"] == "msg_1"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"] == sender.USER_AGENT
+
+
+@PROPERTY
+@given(count=st.integers(MAX_HEADERS + 1, 3 * MAX_HEADERS), length=st.integers(0, 3 * MAX_HEADER_VALUE))
+def test_too_many_or_too_long_headers_are_refused(tried, count, length):
+    tried()
+    refused({f"X-H{n}": "v" for n in range(count)})
+    if length > MAX_HEADER_VALUE:
+        refused({"X-Long": "v" * length})
+    else:
+        validate_headers({"X-Long": "v" * length})
+
+
+@PROPERTY
+@given(metadata=st.dictionaries(st.text(max_size=20), st.text(max_size=4000), max_size=12),
+       description=st.text(max_size=2 * MAX_DESCRIPTION))
+def test_metadata_and_descriptions_are_size_limited(tried, metadata, description):
+    """Accepted exactly when under the limits (metadata measured as JSON; no NUL, which jsonb cannot hold)."""
+    tried()
+    expected = set()
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES or "\0" in json.dumps(metadata, ensure_ascii=False):
+        expected.add("metadata")
+    if len(description) > MAX_DESCRIPTION:
+        expected.add("description")
+    try:
+        validate_endpoint_fields({"metadata": metadata, "description": description})
+        refused_fields = set()
+    except ValidationError as exc:
+        refused_fields = set(exc.message_dict)
+    assert refused_fields == expected
