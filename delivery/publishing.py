@@ -29,7 +29,7 @@ def render_body(event_type, data, occurred_at):
             {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
             cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
         )
-        body.encode()  # a lone surrogate ("\ud800" in a JSON request) has no UTF-8 form
+        body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
     return body
