@@ -23,7 +23,7 @@ def test_both_signatures_during_rotation(live_worker, receiver):
     assert len(entries) == 2 and all(e.startswith("v1,") for e in entries)
     for secret in (old, new):
         assert Webhook(secret).verify(got.body, got.headers)["data"] == {"n": 1}
-        # And each entry alone is a valid signature under exactly one of the secrets.
+    # Each entry alone is a valid signature: the new secret's first, then the old one's.
     singles = [{**got.headers, "webhook-signature": e} for e in entries]
     assert Webhook(new).verify(got.body, singles[0]) and Webhook(old).verify(got.body, singles[1])
     assert got.headers["webhook-id"] == event.id
