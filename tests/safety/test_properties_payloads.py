@@ -17,7 +17,7 @@ from tests.safety.properties import PROPERTY
 LIMIT = 2048
 SCHEMA = {"type": "object", "properties": {"amount": {"type": "integer"}}, "required": ["amount"]}
 
-# Any text, lone surrogates included: a JSON API client can send "\ud800".
+# Any text, lone surrogates included: a host may pass one (json.loads of "\\ud800" makes one).
 any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=50)
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | any_text
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
