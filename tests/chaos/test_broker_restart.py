@@ -6,18 +6,9 @@ import pytest
 from django.conf import settings
 
 from tests.chaos.load import arrived, publish_load, tally, wait_for_all_succeeded
-from tests.worker import RedisServer, publishing_through, wait_until
+from tests.worker import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
-
-
-@pytest.fixture
-def private_broker():
-    """A memory-only Redis of the test's own, so the machine's shared one is never restarted."""
-    broker = RedisServer().start()
-    with publishing_through(broker.url):
-        yield broker
-    broker.stop()
 
 
 def test_broker_restart_mid_load_loses_nothing(own_workers, receiver, private_broker):
