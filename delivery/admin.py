@@ -32,7 +32,7 @@ from delivery.admin_tools import (
     recent_filter,
 )
 from delivery.models import Attempt, Delivery, Event
-from delivery.sender import redact_url
+from subscriptions.redaction import redact_url
 
 
 def dress_admin_site(site):

@@ -125,13 +125,12 @@ def run_confirmed(modeladmin, request, queryset, action, *, selected_mode):
         modeladmin.message_user(request, message, level)
         return None
     opts = modeladmin.model._meta
-    describe = getattr(modeladmin, "describe", str)
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": action.label,
         "action": action,
         "form": form,
-        "objects": [describe(obj) for obj in objects[:20]],
+        "objects": objects[:20],
         "more": max(len(objects) - 20, 0),
         "count": len(objects),
         "opts": opts,
@@ -144,58 +143,14 @@ def run_confirmed(modeladmin, request, queryset, action, *, selected_mode):
     return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
 
-class LabelledObjectsMixin:
-    """Names objects by ``describe(obj)`` wherever the admin would print ``str(obj)``.
-
-    An endpoint's ``str`` holds its raw URL, password included; the console
-    names it with the password redacted: in titles, breadcrumbs, row
-    checkboxes, confirmation pages and the log of admin actions.
-    """
-
-    change_form_template = CHANGE_FORM_TEMPLATE
-    object_history_template = "admin/hookplatform/object_history.html"
-
-    def describe(self, obj):
-        return str(obj)
-
-    def change_title(self, obj):
-        return f"{self.model._meta.verbose_name.capitalize()} {obj.pk}"
-
-    def action_checkbox(self, obj):
-        return super().action_checkbox(_Labelled(obj.pk, self.describe(obj)))
-
-    def history_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, object_id)
-        extra = {"title": f"History: {self.change_title(obj)}", "object_label": self.change_title(obj)} if obj else {}
-        return super().history_view(request, object_id, {**extra, **(extra_context or {})})
-
-    def log_addition(self, request, obj, message):
-        return self._relabel(super().log_addition(request, obj, message), obj)
-
-    def log_change(self, request, obj, message):
-        return self._relabel(super().log_change(request, obj, message), obj)
-
-    def _relabel(self, entry, obj):
-        label = self.describe(obj)[:200]
-        if entry is not None and entry.object_repr != label:
-            entry.object_repr = label
-            entry.save(update_fields=["object_repr"])
-        return entry
-
-
-@dataclass
-class _Labelled:
-    pk: object
-    label: str
-
-    def __str__(self):
-        return self.label
-
-
-class ConfirmedActionsMixin(LabelledObjectsMixin):
+class ConfirmedActionsMixin:
     """Offers each ``confirmed_actions`` entry as a list action and as a button on the change page."""
 
     confirmed_actions = ()
+    change_form_template = CHANGE_FORM_TEMPLATE
+
+    def change_title(self, obj):
+        return f"{self.model._meta.verbose_name.capitalize()} {obj.pk}"
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -8,7 +8,6 @@ the full secret only on an explicit, logged reveal.
 """
 
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,9 +34,9 @@ from delivery.admin_tools import (
     exact_time,
     pretty_json,
 )
-from delivery.sender import REDACTED, redact_headers, redact_url
 from subscriptions import api_keys, endpoints, event_types, secrets, tenants
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
+from subscriptions.redaction import redact_headers, redact_url, restore_password
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
 
 REVEAL_PERMISSION = "subscriptions.reveal_secret"
@@ -345,9 +344,6 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     def change_title(self, obj):
         return f"Endpoint {redact_url(obj.url)}"
 
-    def describe(self, obj):
-        return endpoint_label(obj)
-
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.add_fieldsets
 
@@ -461,21 +457,6 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
                                 f"{retiring[0].expires_at:%Y-%m-%d %H:%M}")
         return format_html('{} <a class="button hp-reveal" href="{}">Reveal</a>', shown,
                            reverse("admin:subscriptions_endpoint_secret", args=[obj.pk]))
-
-
-def endpoint_label(endpoint):
-    """How the console names an endpoint: its id and its URL with any password redacted."""
-    return f"{endpoint.pk} {redact_url(endpoint.url)}"
-
-
-def restore_password(url, stored_url):
-    """Put the stored URL's password back where the form showed it redacted."""
-    parts = urlsplit(url)
-    if stored_url is None or parts.password != REDACTED:
-        return url
-    password = urlsplit(stored_url).password or ""
-    netloc = parts.netloc.replace(f":{REDACTED}@", f":{password}@" if password else "@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _ms(value):

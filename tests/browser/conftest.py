@@ -16,7 +16,21 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def live_server_publishes():
+    """The live server's request threads hand work to the standalone Celery app, as the web process does.
+
+    ``current_app`` is thread-local; only a *default* app reaches other threads.  pytest-django sets
+    Django up before tests/conftest.py imports the app, so Celery's Django fix-up found a fallback
+    default already; the standalone entry points (wsgi.py, manage.py) import it first instead.
+    """
+    from hookplatform.celery import app
+
+    app.set_default()
+    return app
+
+
+@pytest.fixture
+def browser_page(monkeypatch, live_server_publishes):
     """A Chromium page, 1440 px wide; skipped cleanly where Chromium or Playwright is missing."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
