@@ -195,7 +195,7 @@ def percentile(sorted_values, fraction):
 
 
 def reset_data(tenant="bench"):
-    """Drop every event, delivery and attempt, and the benchmark tenant's endpoints."""
+    """Drop every event, delivery and attempt, and the benchmark tenants' endpoints (no worker may run)."""
     from django.db import connection
 
     from delivery.models import Attempt, Delivery, Event
@@ -209,7 +209,7 @@ def reset_data(tenant="bench"):
     else:
         for model in (Attempt, Delivery, Event):
             model.objects.all().delete()
-    Tenant.objects.filter(uid=tenant).delete()
+    Tenant.objects.filter(uid__startswith=tenant).delete()
     ensure_event_type("bench.tick")
 
 
