@@ -7,6 +7,7 @@ lease in the database and hands it over again.
 
 import logging
 
+from celery import _state
 from kombu import pools
 
 logger = logging.getLogger("delivery.handoff")
@@ -24,10 +25,27 @@ def _fail_fast_connections(app):
     return pools.connections[app.connection_for_write(transport_options=options)]
 
 
-def _apply(task, args, what):
+def celery_app():
+    """The host's (or the standalone project's) Celery app, from any thread.
+
+    Celery's "current app" is per thread: a request thread of a threaded web
+    server, or one of our sending threads, would get Celery's unconfigured
+    fallback app and hand work to a broker that is not there.  So: this
+    thread's app if it has one, else the default app, else the app the
+    process configured.
+    """
+    app = _state._tls.current_app or _state.default_app
+    if app is not None and app.main != "default":
+        return app
+    configured = [a for a in list(_state._get_active_apps()) if a.main != "default"]
+    return configured[0] if configured else _state.get_current_app()
+
+
+def _apply(task_name, args, what):
+    app = celery_app()
     try:
-        with _fail_fast_connections(task.app).acquire(block=True, timeout=5) as connection:
-            task.apply_async(args, retry=False, connection=connection)
+        with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
+            app.send_task(task_name, args, retry=False, connection=connection)
         return True
     except Exception as exc:  # the broker is down or unreachable
         logger.warning("broker unavailable, %s left to the dispatcher: %s: %s",
@@ -36,13 +54,8 @@ def _apply(task, args, what):
 
 
 def enqueue_fan_out(event_id):
-    from delivery.tasks import fan_out_event
-
-    return _apply(fan_out_event, (event_id,), f"event_id={event_id}")
+    return _apply("delivery.fan_out_event", (event_id,), f"event_id={event_id}")
 
 
 def enqueue_batch(delivery_ids, token, trigger="scheduled"):
-    from delivery.tasks import send_batch
-
-    return _apply(send_batch, (list(delivery_ids), token, trigger),
-                  f"{len(delivery_ids)} deliveries")
+    return _apply("delivery.send_batch", (list(delivery_ids), token, trigger), f"{len(delivery_ids)} deliveries")

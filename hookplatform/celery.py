@@ -7,6 +7,7 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hookplatform.settings")
 
 app = Celery("hookplatform")
+app.set_default()  # the app of every thread of a standalone process, not only the importing one
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
