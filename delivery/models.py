@@ -40,6 +40,9 @@ class Event(models.Model):
             models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True),
                          name="hp_event_outbox_idx"),
             models.Index(fields=["event_type", "-id"], name="hp_event_type_idx"),
+            # Finding an event by its idempotency key alone (the admin's search).
+            models.Index(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                         name="hp_event_idempotency_idx"),
         ]
 
     def __str__(self):
@@ -93,6 +96,8 @@ class Delivery(models.Model):
             models.Index(fields=["endpoint", "-id"], name="hp_delivery_endpoint_idx"),
             models.Index(fields=["tenant", "-id"], name="hp_delivery_tenant_idx"),
             models.Index(fields=["tenant", "status", "-id"], name="hp_delivery_status_idx"),
+            # Deliveries per hour (the dashboard) and the date filters.
+            models.Index(fields=["created_at"], name="hp_delivery_created_idx"),
         ]
 
     def __str__(self):
@@ -126,6 +131,8 @@ class Attempt(models.Model):
         indexes = [
             models.Index(fields=["delivery", "-id"], name="hp_attempt_delivery_idx"),
             models.Index(fields=["endpoint", "-started_at"], name="hp_attempt_endpoint_idx"),
+            # Recent failures only (the dashboard's top failing endpoints).
+            models.Index(fields=["started_at"], condition=Q(succeeded=False), name="hp_attempt_failed_idx"),
         ]
 
     def __str__(self):
