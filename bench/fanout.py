@@ -26,7 +26,7 @@ def measure(endpoints, limit_s=300):
     try:
         harness.reset_data()
         harness.make_endpoints(receiver, 1, prefix="/one")
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2)
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
         worker.wait_ready()
         _timed_publish("bench")  # warm this process
         receiver.wait_for(1, timeout=30)

@@ -12,7 +12,7 @@ def measure(rate, seconds, limit_s=60):
     try:
         harness.reset_data()
         harness.make_endpoints(receiver, 1)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2)
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
         worker.wait_ready()
         harness.steady_publish(min(rate, 10), 1)  # warm both worker processes
         receiver.wait_for(min(rate, 10), timeout=limit_s)

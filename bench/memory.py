@@ -17,7 +17,7 @@ def measure(deliveries, limit_s=900):
     try:
         harness.reset_data()
         harness.make_endpoints(receiver, ENDPOINTS)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2)
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
         worker.wait_ready()
         ready = worker.rss_mb()
         publish_all(warm_events)

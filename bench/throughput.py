@@ -38,7 +38,7 @@ def end_to_end(events, endpoints, concurrency, limit_s=300):
     worker = None
     try:
         prepare(receiver, endpoints)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency)
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency, beat=True)
         worker.wait_ready()
         start = time.time()
         publish_all(events)
@@ -59,7 +59,7 @@ def delivery_side(events, endpoints, concurrency, limit_s=300):
     try:
         prepare(receiver, endpoints)
         publish_all(events)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency)
+        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency, beat=True)
         start = worker.wait_ready()
         ok = receiver.wait_for(events * endpoints, timeout=limit_s)
         end = max(r[0] for r in receiver.records())
