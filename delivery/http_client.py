@@ -81,12 +81,21 @@ def _shut(connection):
 
 _watchdog = None
 _watchdog_pid = None
+_watchdog_lock = threading.Lock()
 
 
 def watchdog():
+    """This process's watchdog (a new one after a fork).
+
+    Created under a lock: sending threads that met a second watchdog would
+    arm with one and disarm with the other, and the first would later shut a
+    socket whose attempt had not expired (or that another attempt reuses).
+    """
     global _watchdog, _watchdog_pid
     if _watchdog is None or _watchdog_pid != os.getpid():
-        _watchdog, _watchdog_pid = Watchdog(), os.getpid()
+        with _watchdog_lock:
+            if _watchdog is None or _watchdog_pid != os.getpid():
+                _watchdog, _watchdog_pid = Watchdog(), os.getpid()
     return _watchdog
 
 
