@@ -30,13 +30,13 @@ def celery_app():
 
     Celery's "current app" is per thread: a request thread of a threaded web
     server, or one of our sending threads, would get Celery's unconfigured
-    fallback app and hand work to a broker that is not there.  So: this
-    thread's app if it has one, else the default app, else the app the
-    process configured.
+    fallback app and hand work to a broker that is not there.  So: the
+    process's default app if one was set (the standalone project sets it),
+    else this thread's app, else the first app the process configured.
     """
-    app = _state._tls.current_app or _state.default_app
-    if app is not None and app.main != "default":
-        return app
+    for app in (_state.default_app, _state._tls.current_app):
+        if app is not None and app.main != "default":
+            return app
     configured = [a for a in list(_state._get_active_apps()) if a.main != "default"]
     return configured[0] if configured else _state.get_current_app()
 

@@ -114,11 +114,11 @@ def test_dry_run_deletes_nothing(endpoint):
 def test_the_beat_entry_exists_only_with_a_retention(settings):
     from celery import Celery
 
-    app = Celery("probe")
+    app = Celery("probe", set_as_current=False)
     schedule.install(app)
     assert schedule.PURGE_ENTRY not in app.conf.beat_schedule
     settings.WEBHOOKS_RETENTION = "30d"
-    app = Celery("probe")
+    app = Celery("probe", set_as_current=False)
     schedule.install(app)
     assert app.conf.beat_schedule[schedule.PURGE_ENTRY]["task"] == "delivery.purge"
 
