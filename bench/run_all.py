@@ -129,7 +129,7 @@ def memory(table, size, args):
     from bench import memory as mem
 
     r = mem.measure(size["memory"])
-    table.add("memory", "worker RSS at ready (main + 2 children)", f"{r['ready_mb']:.0f} MB")
+    table.add("memory", "worker RSS at ready (every worker process)", f"{r['ready_mb']:.0f} MB")
     table.add("memory", "worker RSS after warm-up (2 %)", f"{r['warm_mb']:.0f} MB")
     table.add("memory", f"worker RSS after {r['received']:,} deliveries", f"{r['end_mb']:.0f} MB",
               f"{(r['end_mb'] / r['warm_mb'] - 1) * 100:+.1f} % since warm-up; target within 10 %; "
