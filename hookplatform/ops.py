@@ -27,9 +27,9 @@ def check_database():
 
 
 def _connect_broker():
-    from celery import current_app
+    from delivery.handoff import celery_app
 
-    with current_app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
+    with celery_app().connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
         conn.default_channel  # noqa: B018 - opening a channel is what proves the broker answers
 

@@ -172,6 +172,7 @@ def publishing_through(url):
         else:
             os.environ["CELERY_BROKER_URL"] = environ
         app.conf.broker_url = to
+        app.conf.broker_write_url = None  # follow broker_url, whatever froze it before
         app._pool = None
         app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
 

@@ -5,13 +5,12 @@ from datetime import timedelta
 
 import pytest
 import requests
-from celery import current_app
 from django.utils import timezone
 
 from delivery import publish
 from delivery.models import Delivery, Event
 from subscriptions import create_endpoint, disable_endpoint, ensure_event_type
-from tests.worker import free_port, wait_until
+from tests.worker import free_port, publishing_through, wait_until
 
 
 def metric(text, name, labels=""):
@@ -34,12 +33,10 @@ def test_healthz_is_ok_when_database_and_broker_answer(client, db):
     assert body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
 
 
-def test_healthz_is_503_with_a_dead_broker(client, db, monkeypatch):
+def test_healthz_is_503_with_a_dead_broker(client, db):
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    monkeypatch.setenv("CELERY_BROKER_URL", dead)  # Celery reads the variable before its own setting
-    monkeypatch.setattr(current_app.conf, "broker_url", dead)
-    monkeypatch.setattr(current_app.conf, "broker_write_url", None)
-    response = client.get("/healthz")
+    with publishing_through(dead):
+        response = client.get("/healthz")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"]["ok"] is True
