@@ -182,3 +182,35 @@ def publishing_through(url):
         yield
     finally:
         switch(previous, previous_environ)
+
+
+def _embedded_broker_outage():
+    """Stop the embedded broker every process of the test shares; return how to bring it back."""
+    from hookplatform import embedded_broker
+
+    directory = settings.EMBEDDED_BROKER_DIR
+    socket_path = directory / "redis.sock"
+    embedded_broker.stop(directory)
+    wait_until(lambda: not embedded_broker._answers(socket_path), timeout=10, what="the broker stopping")
+    return lambda: embedded_broker.ensure_started(directory)
+
+
+def during_broker_outage(request, run):
+    """Call ``run(restart)`` while the broker this test publishes to is down.
+
+    With the embedded broker, the shared one stops (the shared worker loses it
+    too); with Redis, a private one of the test's own does, so that the
+    machine's shared Redis is never stopped.
+    """
+    if settings.USES_EMBEDDED_BROKER:
+        request.getfixturevalue("live_worker")
+        return run(_embedded_broker_outage())
+    own_workers = request.getfixturevalue("own_workers")
+    broker = RedisServer().start()
+    try:
+        own_workers(extra_env={"CELERY_BROKER_URL": broker.url})
+        with publishing_through(broker.url):
+            broker.stop()
+            return run(broker.start)
+    finally:
+        broker.stop()

@@ -8,9 +8,8 @@ from django.db import connection
 
 from delivery.models import Attempt
 from tests.chaos.load import arrived, publish_load, tally, wait_for_all_succeeded
-from tests.e2e.test_publish_transactions import _embedded_broker_outage
 from tests.receiver import Receiver
-from tests.worker import RedisServer, publishing_through, wait_until
+from tests.worker import during_broker_outage, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 ENGINE = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -32,19 +31,7 @@ def test_receiver_down_for_a_while_then_back(live_worker, receiver):
 
 
 def test_broker_down_while_publishing(request, transactional_db, receiver):
-    if settings.USES_EMBEDDED_BROKER:
-        request.getfixturevalue("live_worker")
-        _publish_load_in_outage(receiver, _embedded_broker_outage())
-    else:
-        own_workers = request.getfixturevalue("own_workers")
-        broker = RedisServer().start()
-        try:
-            own_workers(extra_env={"CELERY_BROKER_URL": broker.url})
-            with publishing_through(broker.url):
-                broker.stop()
-                _publish_load_in_outage(receiver, broker.start)
-        finally:
-            broker.stop()
+    during_broker_outage(request, lambda restart: _publish_load_in_outage(receiver, restart))
 
 
 def _publish_load_in_outage(receiver, restart):

@@ -4,13 +4,12 @@ import os
 import time
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from delivery import publish
 from delivery.models import Delivery, Event
 from subscriptions import create_endpoint, ensure_event_type
-from tests.worker import RedisServer, publishing_through, wait_until
+from tests.worker import during_broker_outage, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,33 +54,8 @@ def test_same_idempotency_key_twice_sends_once(live_worker, receiver, endpoint):
     assert len(receiver.requests) == 1 and b'"n":1' in receiver.requests[0].body
 
 
-def _embedded_broker_outage():
-    """Stop the embedded broker every process of the test shares; return how to bring it back."""
-    from hookplatform import embedded_broker
-
-    directory = settings.EMBEDDED_BROKER_DIR
-    socket_path = directory / "redis.sock"
-    embedded_broker.stop(directory)
-    wait_until(lambda: not embedded_broker._answers(socket_path), timeout=10, what="the broker stopping")
-    return lambda: embedded_broker.ensure_started(directory)
-
-
 def test_event_committed_while_the_broker_is_down_is_delivered_after(request, transactional_db, receiver, endpoint):
-    if settings.USES_EMBEDDED_BROKER:
-        request.getfixturevalue("live_worker")  # the shared worker loses its broker too
-        restart = _embedded_broker_outage()
-        _publish_in_outage_then_recover(receiver, restart)
-    else:
-        # A private Redis, so that the machine's shared one is never stopped.
-        own_workers = request.getfixturevalue("own_workers")
-        broker = RedisServer().start()
-        try:
-            own_workers(extra_env={"CELERY_BROKER_URL": broker.url})
-            with publishing_through(broker.url):
-                broker.stop()
-                _publish_in_outage_then_recover(receiver, broker.start)
-        finally:
-            broker.stop()
+    during_broker_outage(request, lambda restart: _publish_in_outage_then_recover(receiver, restart))
 
 
 def _publish_in_outage_then_recover(receiver, restart):
