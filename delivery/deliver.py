@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from delivery import conf, leases, metrics, rate_limit, send_pool, sender
 from delivery.fanout import fan_out_for_sending
-from delivery.handoff import enqueue_batch
+from delivery.handoff import enqueue_batch, enqueue_fan_out
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery
 from delivery.retry_policy import next_delay, parse_retry_after
@@ -28,10 +28,12 @@ def chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def fan_out_and_send(event_id):
-    """Fan an event out, send the first batch here and now, queue the rest."""
+def fan_out_and_send(event_id=None):
+    """Fan out an event and others that wait, send the first batch here and now, queue the rest."""
     size = conf.get().batch_size
-    rows, token = fan_out_for_sending(event_id, send_now=size)
+    rows, token, more_waiting = fan_out_for_sending(event_id, send_now=size)
+    if more_waiting:  # another worker may start on them while this one sends
+        enqueue_fan_out()
     for batch in chunks([row.pk for row in rows[size:]], size):
         enqueue_batch(batch, token)
     if rows:
@@ -60,14 +62,14 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
     if over_limit:
         next_second = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
         leases.release(over_limit, token, next_attempt_at=next_second)
-    pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
-    live, busy = pool.admit(live, wait_seconds=settings.timeout)
-    if busy:
-        leases.release(busy, token, next_attempt_at=timezone.now() + timedelta(seconds=1))
+    turned_away = []
     if live:
-        pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
-                 patience=settings.batch_patience)
-    return len(live)
+        pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
+        _, _, turned_away = pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
+                                     patience=settings.batch_patience, wait_seconds=settings.timeout)
+    if turned_away:
+        leases.release(turned_away, token, next_attempt_at=timezone.now() + timedelta(seconds=1))
+    return len(live) - len(turned_away)
 
 
 def _send_one(delivery):

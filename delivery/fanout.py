@@ -23,45 +23,90 @@ def fan_out(event_id):
     Idempotent: the conditional update on the event lets exactly one caller
     (the on-commit task or the dispatcher) fan it out.
     """
-    rows, token = _create_deliveries(event_id, send_now=0)
+    rows, token, _ = _create_deliveries(event_id, send_now=0, more_events=0)
     return [row.pk for row in rows], token
 
 
 def fan_out_for_sending(event_id, send_now):
-    """Like ``fan_out``, but returns ``(rows, token)``; the first ``send_now`` rows are ready to send.
+    """Fan out ``event_id`` and other waiting events; returns ``(rows, token, more_waiting)``.
 
-    Why: the caller sends them at once, and these rows were created just now
+    Other events that wait for their fan-out come along, oldest first, as
+    long as their deliveries fit in the ``send_now`` batch: under load, one
+    task and one transaction serve many events.  ``more_waiting`` says the
+    limit was reached, so another fan-out should follow.
+
+    The first ``send_now`` rows are sent at once.  They were created just now
     under this token, so loading them again (``leases.start``) would only
-    repeat what this transaction already knows.  Their event, endpoint and
+    repeat what this transaction already knows: their event, endpoint and
     the endpoint's secrets are loaded, and their lease already covers the
     sending.
     """
-    rows, token = _create_deliveries(event_id, send_now)
-    prefetch_related_objects([row.endpoint for row in rows[:send_now]], "secrets")
-    return rows, token
+    more_events = max(send_now - 1, 0)
+    rows, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
+    endpoints = {id(row.endpoint): row.endpoint for row in rows[:send_now]}
+    prefetch_related_objects(list(endpoints.values()), "secrets")
+    return rows, token, more_waiting
 
 
-def _create_deliveries(event_id, send_now):
+def _claim_events(event_id, now, more_events):
+    """Mark ``event_id`` and up to ``more_events`` other waiting events fanned out; returns those won.
+
+    The task's own event comes first.  If another fan-out took it already,
+    that one is busy with the waiting events too, so this call stops at one
+    statement.  Without an ``event_id``, the oldest waiting events are taken.
+    The others are locked with SKIP LOCKED: concurrent fan-outs never wait
+    for each other over them.
+    """
+    waiting = Event.objects.filter(fanned_out_at__isnull=True)
+    claimed = []
+    if event_id is not None:
+        # Claim and read in one statement; the other fields load if someone asks.
+        claimed = update_returning(waiting.filter(pk=event_id), {"fanned_out_at": now}, EVENT_FIELDS)
+        if not claimed:
+            return []
+    wanted = more_events + (event_id is None)
+    if wanted > 0:
+        others = waiting.order_by("created_at").select_for_update(skip_locked=True).values_list("id", flat=True)
+        claimed += sorted(update_returning(waiting.filter(pk__in=list(others[:wanted])),
+                                           {"fanned_out_at": now}, EVENT_FIELDS))  # ids sort by time
+    return [Event.from_db(Event.objects.db, EVENT_FIELDS, row) for row in claimed]
+
+
+def _deliveries_for(events, endpoints, enough):
+    """Unsaved deliveries of ``events``, event by event, as long as they stay within ``enough``.
+
+    Returns ``(rows, events not taken)``; the first event is always taken whole.
+    """
+    rows = []
+    for position, event in enumerate(events):
+        more = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
+                for endpoint in endpoints.get(event.tenant_id, ()) if matches(endpoint.event_types, event.event_type)]
+        if position and enough is not None and len(rows) + len(more) > enough:
+            return rows, events[position:]
+        rows += more
+    return rows, []
+
+
+def _create_deliveries(event_id, send_now, more_events, enough=None):
     now = timezone.now()
     token = new_token()
     settings = conf.get()
     with transaction.atomic():
-        # Claim and read the event in one statement; the other fields load if someone asks.
-        claimed = update_returning(Event.objects.filter(pk=event_id, fanned_out_at__isnull=True),
-                                   {"fanned_out_at": now}, EVENT_FIELDS)
-        if not claimed:
-            return [], None
-        event = Event.from_db(Event.objects.db, EVENT_FIELDS, claimed[0])
+        events = _claim_events(event_id, now, more_events)
+        if not events:
+            return [], None, False
+        endpoints = {}
         # One query (a plain fetch, not a server-side cursor's three round trips).
-        endpoints = [endpoint for endpoint in Endpoint.objects.filter(tenant_id=event.tenant_id, disabled=False)
-                     if matches(endpoint.event_types, event.event_type)]
+        for endpoint in Endpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, disabled=False):
+            endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
+        rows, unreached = _deliveries_for(events, endpoints, enough)
+        if unreached:  # back to the outbox, for the next fan-out
+            Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
         queued_until = now + timedelta(seconds=settings.queue_lease)
         sending_until = now + timedelta(seconds=settings.execution_lease)
-        rows = [
-            Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id,
-                     status=Delivery.Status.SENDING, lease_token=token,
-                     lease_expires_at=sending_until if i < send_now else queued_until, created_at=now)
-            for i, endpoint in enumerate(endpoints)
-        ]
+        for position, row in enumerate(rows):
+            row.status, row.lease_token, row.created_at = Delivery.Status.SENDING, token, now
+            row.lease_expires_at = sending_until if position < send_now else queued_until
         Delivery.objects.bulk_create(rows, batch_size=1000)
-    return rows, token
+    more_waiting = bool(unreached) or len(events) >= more_events + 1
+    return rows, token, more_waiting

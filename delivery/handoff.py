@@ -3,6 +3,13 @@
 The broker only carries work; the database holds the truth.  So a failed
 hand-off is logged and dropped: the dispatcher finds the event or the lapsed
 lease in the database and hands it over again.
+
+Fan-outs are requested, not sent per event.  A fan-out task takes every
+event that waits (up to a batch), so with a Redis broker one request stands
+for all events published until a worker takes it up: ``publish`` sets a key
+with NX (about 0.1 ms) and only the first publish after each take-up sends a
+task.  Other brokers get one task per event; each takes the waiting events
+along too.
 """
 
 import logging
@@ -53,8 +60,57 @@ def _apply(task_name, args, what):
         return False
 
 
-def enqueue_fan_out(event_id):
-    return _apply("delivery.fan_out_event", (event_id,), f"event_id={event_id}")
+# How long a fan-out request stands without a worker taking it up; then the next publish asks again.
+FAN_OUT_REQUEST_SECONDS = 10
+
+
+def _fan_out_request_key(app):
+    return f"hookplatform:fan-out-requested:{app.conf.task_default_queue}"
+
+
+def _redis(connection):
+    """The broker's Redis client, or None when the broker is not Redis."""
+    return connection.default_channel.client if connection.transport.driver_type == "redis" else None
+
+
+def enqueue_fan_out(event_id=None):
+    """Ask a worker to fan out the waiting events (``event_id`` among them, if given)."""
+    app = celery_app()
+    try:
+        with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
+            redis = _redis(connection)
+            if redis is None:
+                app.send_task("delivery.fan_out_event", (event_id,), retry=False, connection=connection)
+                return True
+            key = _fan_out_request_key(app)
+            if not redis.set(key, event_id or "", nx=True, ex=FAN_OUT_REQUEST_SECONDS):
+                return True  # asked already: the worker that takes it up finds this event too
+            try:
+                app.send_task("delivery.fan_out_event", (None,), retry=False, connection=connection)
+            except Exception:
+                redis.delete(key)
+                raise
+        return True
+    except Exception as exc:  # the broker is down or unreachable
+        logger.warning("broker unavailable, fan-out of event_id=%s left to the dispatcher: %s: %s",
+                       event_id, type(exc).__name__, exc)
+        return False
+
+
+def take_fan_out_request():
+    """A worker takes up the fan-out request: events published from now on ask again.
+
+    Called before the worker looks for waiting events, so an event committed
+    before its publish found the request standing is always seen.
+    """
+    app = celery_app()
+    try:
+        with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
+            redis = _redis(connection)
+            if redis is not None:
+                redis.delete(_fan_out_request_key(app))
+    except Exception as exc:  # the request lapses by itself; the dispatcher covers the rest
+        logger.warning("could not take up the fan-out request: %s: %s", type(exc).__name__, exc)
 
 
 def enqueue_batch(delivery_ids, token, trigger="scheduled"):

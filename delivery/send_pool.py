@@ -6,13 +6,16 @@ seconds and records those that finished; the rest are recorded by this
 process's recorder thread as they finish.  Each endpoint may have at most
 ``WEBHOOKS_ENDPOINT_CONCURRENCY`` requests in flight per process, and a short
 line behind them; a slow endpoint therefore holds a few threads, never all of
-them, and what does not fit in its line goes back to the database for later.
+them.  A batch's deliveries enter their endpoint's line as it has room, for
+as long as the batch's patience lasts; what is still left out goes back to
+the database for later.
 """
 
 import logging
 import os
 import queue
 import threading
+import time
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -36,25 +39,21 @@ class SendPool:
         self.late = queue.Queue()
         threading.Thread(target=self._record_late, name="webhook-recorder", daemon=True).start()
 
-    def admit(self, deliveries, wait_seconds):
-        """Split deliveries into those this process takes now and those whose endpoint's line is full.
+    def _line(self, endpoint):
+        """How many more requests ``endpoint`` may have in flight and in its line here (under the lock)."""
+        return self.per_endpoint * (1 + LINE_PER_SLOT) - self.running[endpoint] - len(self.waiting.get(endpoint, ()))
 
-        Waits (up to ``wait_seconds``) while the threads already have two
-        requests each to do, which bounds how long a request queues.
-        """
-        line = self.per_endpoint * (1 + LINE_PER_SLOT)
-        with self.lock:
-            self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
-            taken = Counter()
-            admitted, busy = [], []
-            for delivery in deliveries:
-                endpoint = delivery.endpoint_id
-                if self.running[endpoint] + len(self.waiting[endpoint]) + taken[endpoint] < line:
-                    taken[endpoint] += 1
-                    admitted.append(delivery)
-                else:
-                    busy.append(delivery)
-        return admitted, busy
+    def _enter_lines(self, deliveries, futures, send_one):
+        """Schedule the deliveries whose endpoint has room; returns the others (under the lock)."""
+        rest = []
+        for delivery in deliveries:
+            if self._line(delivery.endpoint_id) > 0:
+                future = Future()
+                futures[future] = delivery
+                self._schedule((delivery, future, send_one))
+            else:
+                rest.append(delivery)
+        return rest
 
     def _schedule(self, job):
         """Hand a job to a thread, or put it in its endpoint's line (under the lock)."""
@@ -86,25 +85,31 @@ class SendPool:
                     del self.waiting[endpoint]
                 self.lock.notify_all()
 
-    def run(self, deliveries, send_one, record, patience):
+    def run(self, deliveries, send_one, record, patience, wait_seconds=0):
         """Send each delivery with ``send_one``; ``record(deliveries, results)`` the finished ones.
 
-        Returns after every request finished or ``patience`` seconds, whichever
-        is first; later results go to ``record`` from the recorder thread.
+        First waits (up to ``wait_seconds``) while the threads already have two
+        requests each to do, which bounds how long a request queues.  Then, for
+        up to ``patience`` seconds, deliveries enter their endpoint's line as it
+        has room, and the batch waits for its requests; later results go to
+        ``record`` from the recorder thread.  Returns ``(finished, pending,
+        turned_away)``: the deliveries that found no room in their endpoint's
+        line in time, which the caller gives back.
         """
         futures = {}
         with self.lock:
-            for delivery in deliveries:
-                future = Future()
-                futures[future] = delivery
-                self._schedule((delivery, future, send_one))
-        done, pending = wait(futures, timeout=patience)
+            self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
+            deadline = time.monotonic() + patience
+            turned_away = self._enter_lines(deliveries, futures, send_one)
+            while turned_away and self.lock.wait(max(0.0, deadline - time.monotonic())):
+                turned_away = self._enter_lines(turned_away, futures, send_one)
+        done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         finished = [f for f in futures if f in done]
         if finished:
             record([futures[f] for f in finished], [f.result() for f in finished])
         for future in pending:
             future.add_done_callback(lambda f, d=futures[future]: self.late.put((d, f, record)))
-        return len(finished), len(pending)
+        return len(finished), len(pending), turned_away
 
     def _record_late(self):
         while True:

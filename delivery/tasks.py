@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.signals import task_prerun
 from django.db import connections
 
-from delivery import deliver, dispatcher, retention
+from delivery import deliver, dispatcher, handoff, retention
 
 
 @task_prerun.connect
@@ -28,7 +28,10 @@ def _replace_broken_connections(sender=None, **kwargs):
 
 
 @shared_task(name="delivery.fan_out_event", acks_late=True, ignore_result=True)
-def fan_out_event(event_id):
+def fan_out_event(event_id=None):
+    """Fan out ``event_id`` and other waiting events; without an id, answer a fan-out request."""
+    if event_id is None:
+        handoff.take_fan_out_request()
     return deliver.fan_out_and_send(event_id)
 
 

@@ -66,7 +66,7 @@ def invoice_paid(db):
 @pytest.fixture
 def handed_over(monkeypatch):
     """Records what would be handed to the broker, for unit tests that run without one."""
-    from delivery import deliver, dispatcher, handoff, operations
+    from delivery import deliver, dispatcher, handoff, operations, publishing
 
     calls = []
 
@@ -74,11 +74,12 @@ def handed_over(monkeypatch):
         calls.append(("batch", list(ids), token, trigger))
         return True
 
-    def enqueue_fan_out(event_id):
+    def enqueue_fan_out(event_id=None):
         calls.append(("fan_out", event_id))
         return True
 
     for module in (handoff, deliver, dispatcher, operations):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
-    monkeypatch.setattr("delivery.publishing.enqueue_fan_out", enqueue_fan_out)
+    for module in (deliver, publishing):
+        monkeypatch.setattr(module, "enqueue_fan_out", enqueue_fan_out)
     return calls

@@ -42,15 +42,13 @@ def test_fast_endpoints_finish_while_a_slow_one_takes_its_time():
 
     slow, fast = deliveries("slow", 6), deliveries("fast-a", 5) + deliveries("fast-b", 5)
     batch = slow + fast
-    admitted, busy = pool.admit(batch, wait_seconds=1)
-    assert admitted == batch and busy == []
     record = Recorder()
 
     started = time.monotonic()
-    finished, pending = pool.run(batch, send_one, record, patience=0.5)
+    finished, pending, turned_away = pool.run(batch, send_one, record, patience=0.5)
 
     assert time.monotonic() - started < 0.7  # the batch did not wait for the slow endpoint
-    assert finished == 10 and pending == 6
+    assert finished == 10 and pending == 6 and turned_away == []
     assert set(map(id, record.recorded())) == set(map(id, fast))
     deadline = time.monotonic() + 10
     while len(record.recorded()) < 16 and time.monotonic() < deadline:
@@ -65,10 +63,23 @@ def test_a_full_line_turns_further_deliveries_away():
     pool = SendPool(threads=2, per_endpoint=1)
     gate = threading.Event()
     first = deliveries("stuck", 3)  # one in flight, two in its line (1 + 2 per slot)
-    admitted, busy = pool.admit(first, wait_seconds=1)
-    assert len(admitted) == 3 and busy == []
-    pool.run(first, lambda d: gate.wait(5), Recorder(), patience=0)
-    admitted, busy = pool.admit(deliveries("stuck", 2) + deliveries("other", 1), wait_seconds=1)
-    assert [d.endpoint_id for d in admitted] == ["other"]
-    assert len(busy) == 2
+    assert pool.run(first, lambda d: gate.wait(5), Recorder(), patience=0)[2] == []
+    record = Recorder()
+    started = time.monotonic()
+    finished, pending, turned_away = pool.run(deliveries("stuck", 2) + deliveries("other", 1),
+                                              lambda d: "sent", record, patience=0.3)
+    assert 0.3 <= time.monotonic() - started < 1  # it waited its patience for room, in vain
+    assert [d.endpoint_id for d in turned_away] == ["stuck", "stuck"]
+    assert (finished, pending) == (1, 0) and [d.endpoint_id for d in record.recorded()] == ["other"]
     gate.set()
+
+
+def test_a_batch_bigger_than_its_endpoints_line_is_sent_whole_when_the_endpoint_keeps_up():
+    pool = SendPool(threads=2, per_endpoint=1)
+    batch = deliveries("fast", 20)  # the line holds 3
+    order = []
+    record = Recorder()
+    finished, pending, turned_away = pool.run(batch, lambda d: order.append(d.n) or d.n, record, patience=5)
+    assert (finished, pending, turned_away) == (20, 0, [])
+    assert order == list(range(20))  # one at a time, in order: its share is one thread
+    assert [d.n for d in record.recorded()] == list(range(20))

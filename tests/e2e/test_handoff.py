@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 
-from delivery.handoff import enqueue_batch, enqueue_fan_out
+from delivery.handoff import enqueue_batch, enqueue_fan_out, take_fan_out_request
 from tests.worker import RedisServer, publishing_through
 
 pytestmark = pytest.mark.e2e
@@ -46,4 +46,12 @@ def test_hand_offs_resume_when_the_broker_is_back(broker):
     broker.start()  # empty: it keeps nothing
     results = [enqueue_fan_out(f"msg_{n}") for n in range(3, 6)]
     assert results[1:] == [True, True]  # at most the first finds a stale pooled connection
-    assert queued(broker) >= 2
+    assert queued(broker) == 1  # one fan-out request stands for all of them
+
+
+def test_one_fan_out_request_stands_for_every_publish_until_a_worker_takes_it_up(broker):
+    assert all(enqueue_fan_out(f"msg_{n}") for n in range(20))
+    assert queued(broker) == 1
+    take_fan_out_request()
+    assert enqueue_fan_out("msg_21") and enqueue_fan_out("msg_22")
+    assert queued(broker) == 2
