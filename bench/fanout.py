@@ -6,10 +6,17 @@ from bench import harness
 
 
 def _timed_publish(tenant):
+    """Publish one event in its own transaction; returns ``(event, ms)``.
+
+    Each pays the whole hand-off: the fan-out request a worker would have
+    taken up by now is taken down first, so this publish sends a task.
+    """
     from django.db import transaction
 
     from delivery import publish
+    from delivery.handoff import take_fan_out_request
 
+    take_fan_out_request()
     start = time.perf_counter()
     with transaction.atomic():
         event = publish("bench.tick", {"n": 0, "padding": "x" * 700}, tenant=tenant)
@@ -17,17 +24,19 @@ def _timed_publish(tenant):
 
 
 def measure(endpoints, limit_s=300):
-    """{"publish_ms_1", "publish_ms", "received", "seconds", "complete"} for 1 and ``endpoints`` endpoints.
+    """{"publish_ms_1", "publish_ms", "publish_ms_first", "received", "seconds", "complete"}.
 
-    ``publish_ms`` includes the commit and the on-commit hand-off to the broker.
+    Publish times (1 and ``endpoints`` endpoints, best of 5 each) include the
+    commit and the on-commit hand-off to the broker.  The last receipt is
+    that of the first event to ``endpoints`` endpoints; the four more events
+    timed after it are published with the worker stopped, so that their
+    fan-outs neither slow the timing nor add 40,000 deliveries to wait for.
     """
-    receiver = harness.ReceiverProcess()
-    worker = None
-    try:
+    with harness.Run() as run:
+        receiver = run.receiver
         harness.reset_data()
         harness.make_endpoints(receiver, 1, prefix="/one")
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
-        worker.wait_ready()
+        run.start_worker()
         _timed_publish("bench")  # warm this process
         receiver.wait_for(1, timeout=30)
         one = min(_timed_publish("bench")[1] for _ in range(5))
@@ -36,12 +45,11 @@ def measure(endpoints, limit_s=300):
         harness.make_endpoints(receiver, endpoints, tenant="benchfan", prefix="/many")
         base = receiver.count()
         start = time.time()
-        _, publish_ms = _timed_publish("benchfan")
+        _, first_ms = _timed_publish("benchfan")
         ok = receiver.wait_for(base + endpoints, timeout=limit_s)
         end = max(r[0] for r in receiver.records())
-        return {"publish_ms_1": one, "publish_ms": publish_ms, "received": receiver.count() - base,
+        received = receiver.count() - base
+        run.stop_worker()
+        publish_ms = min([first_ms] + [_timed_publish("benchfan")[1] for _ in range(4)])
+        return {"publish_ms_1": one, "publish_ms": publish_ms, "publish_ms_first": first_ms, "received": received,
                 "seconds": end - start, "complete": ok}
-    finally:
-        if worker:
-            worker.stop()
-        receiver.stop()

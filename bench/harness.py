@@ -68,6 +68,31 @@ class ReceiverProcess:
         self.process.wait(10)
 
 
+class Run:
+    """One benchmark run's receiver and worker, both stopped at the end: ``with harness.Run() as run:``."""
+
+    def __init__(self, **receiver_options):
+        self.receiver = ReceiverProcess(**receiver_options)
+        self.worker = None
+
+    def start_worker(self, concurrency=2):
+        """Our worker as a one-machine deployment runs it (prefork, beat inside); returns its ready time."""
+        self.worker = WorkerProcess(bench_env(), concurrency=concurrency, beat=True)
+        return self.worker.wait_ready()
+
+    def stop_worker(self):
+        if self.worker:
+            self.worker.stop()
+            self.worker = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop_worker()
+        self.receiver.stop()
+
+
 def bench_env(extra=None):
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "hookplatform.settings")

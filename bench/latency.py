@@ -7,23 +7,16 @@ from bench import harness
 
 def measure(rate, seconds, limit_s=60):
     """{"count", "expected", "p50", "p95", "p99", "max"} in ms, from publish's return to arrival."""
-    receiver = harness.ReceiverProcess()
-    worker = None
-    try:
+    with harness.Run() as run:
         harness.reset_data()
-        harness.make_endpoints(receiver, 1)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
-        worker.wait_ready()
+        harness.make_endpoints(run.receiver, 1)
+        run.start_worker()
         harness.steady_publish(min(rate, 10), 1)  # warm both worker processes
-        receiver.wait_for(min(rate, 10), timeout=limit_s)
+        run.receiver.wait_for(min(rate, 10), timeout=limit_s)
         time.sleep(0.5)
         published = harness.steady_publish(rate, seconds, padding=700)
-        receiver.wait_for(len(published) + min(rate, 10), timeout=limit_s)
-        lat = harness.latencies_ms(receiver.records(), published)
+        run.receiver.wait_for(len(published) + min(rate, 10), timeout=limit_s)
+        lat = harness.latencies_ms(run.receiver.records(), published)
         return {"count": len(lat), "expected": len(published),
                 **{name: harness.percentile(lat, q) for name, q in
                    (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}}
-    finally:
-        if worker:
-            worker.stop()
-        receiver.stop()

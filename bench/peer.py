@@ -76,26 +76,21 @@ def measure(events, endpoints, database_url, broker_url, limit_s=300):
     _purge(python, env)
     results = {}
     for mode in ("end to end", "delivery side"):
-        receiver = harness.ReceiverProcess()
-        worker = None
-        try:
+        with harness.Run() as run:
+            receiver = run.receiver
             _run(python, env, "setup", *[receiver.url(f"/peer{i}") for i in range(endpoints)])
             if mode == "end to end":
-                worker = _worker(python, env, "peer-worker-e2e")
-                worker.wait_ready()
+                run.worker = _worker(python, env, "peer-worker-e2e")
+                run.worker.wait_ready()
                 start = time.time()
                 _run(python, env, "publish", str(events))
             else:
                 _run(python, env, "publish", str(events))
-                worker = _worker(python, env, "peer-worker-side")
-                start = worker.wait_ready()
+                run.worker = _worker(python, env, "peer-worker-side")
+                start = run.worker.wait_ready()
             ok = receiver.wait_for(events * endpoints, timeout=limit_s)
             end = max((r[0] for r in receiver.records()), default=time.time())
             results[mode] = (receiver.count(), end - start, ok)
-            results["rss_mb"] = worker.rss_mb()
-        finally:
-            if worker:
-                worker.stop()
-            receiver.stop()
+            results["rss_mb"] = run.worker.rss_mb()
     _purge(python, env)
     return results

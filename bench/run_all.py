@@ -92,8 +92,8 @@ def fanout(table, size, args):
     r = fan.measure(size["fanout"])
     table.add("fan-out", "publish, 1 endpoint (best of 5, incl. commit)", f"{r['publish_ms_1']:.1f} ms",
               "target < 5 ms")
-    table.add("fan-out", f"publish, {size['fanout']:,} endpoints (incl. commit)", f"{r['publish_ms']:.1f} ms",
-              "target < 5 ms")
+    table.add("fan-out", f"publish, {size['fanout']:,} endpoints (best of 5, incl. commit)",
+              f"{r['publish_ms']:.1f} ms", f"target < 5 ms; the first of them {r['publish_ms_first']:.1f} ms")
     table.add("fan-out", f"publish to last receipt, {size['fanout']:,} endpoints", f"{r['seconds']:.2f} s",
               f"{r['received']}/{size['fanout']} received, {rate(r['received'], r['seconds'])}"
               + ("" if r["complete"] else " TIMED OUT"))

@@ -36,17 +36,14 @@ def prepare(receiver):
 
 
 def one_run(slow, rate, seconds):
-    receiver = harness.ReceiverProcess(slow_prefix="/slow" if slow else None, slow_seconds=SLOW_SECONDS)
-    worker = None
-    try:
-        prepare(receiver)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=2, beat=True)
-        worker.wait_ready()
+    with harness.Run(slow_prefix="/slow" if slow else None, slow_seconds=SLOW_SECONDS) as run:
+        prepare(run.receiver)
+        run.start_worker()
         start = time.time()
         published = harness.steady_publish(rate, seconds)
         expected_fast = len(published) * 9
-        receiver_ok = receiver.wait_for(expected_fast, timeout=60, path_prefix="/fast")
-        records = receiver.records()
+        receiver_ok = run.receiver.wait_for(expected_fast, timeout=60, path_prefix="/fast")
+        records = run.receiver.records()
         fast = [r for r in records if r[1].startswith("/fast")]
         lat = harness.latencies_ms(records, published, lambda p: p.startswith("/fast"))
         end = max(r[0] for r in fast) if fast else time.time()
@@ -56,10 +53,6 @@ def one_run(slow, rate, seconds):
             "p50 ms": harness.percentile(lat, 0.5), "p99 ms": harness.percentile(lat, 0.99),
             "slow received": len([r for r in records if r[1].startswith("/slow")]),
         }
-    finally:
-        if worker:
-            worker.stop()
-        receiver.stop()
 
 
 def main():

@@ -35,40 +35,26 @@ def publish_all(events):
 
 def end_to_end(events, endpoints, concurrency, limit_s=300):
     """(received, seconds, complete, publish seconds): first publish to last receipt."""
-    receiver = harness.ReceiverProcess()
-    worker = None
-    try:
-        prepare(receiver, endpoints)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency, beat=True)
-        worker.wait_ready()
+    with harness.Run() as run:
+        prepare(run.receiver, endpoints)
+        run.start_worker(concurrency)
         start = time.time()
         publish_all(events)
         publish_s = time.time() - start
-        ok = receiver.wait_for(events * endpoints, timeout=limit_s)
-        end = max(r[0] for r in receiver.records())
-        return receiver.count(), end - start, ok, publish_s
-    finally:
-        if worker:
-            worker.stop()
-        receiver.stop()
+        ok = run.receiver.wait_for(events * endpoints, timeout=limit_s)
+        end = max(r[0] for r in run.receiver.records())
+        return run.receiver.count(), end - start, ok, publish_s
 
 
 def delivery_side(events, endpoints, concurrency, limit_s=300):
     """(received, seconds, complete): published with no worker, then the worker's ready time to last receipt."""
-    receiver = harness.ReceiverProcess()
-    worker = None
-    try:
-        prepare(receiver, endpoints)
+    with harness.Run() as run:
+        prepare(run.receiver, endpoints)
         publish_all(events)
-        worker = harness.WorkerProcess(harness.bench_env(), concurrency=concurrency, beat=True)
-        start = worker.wait_ready()
-        ok = receiver.wait_for(events * endpoints, timeout=limit_s)
-        end = max(r[0] for r in receiver.records())
-        return receiver.count(), end - start, ok
-    finally:
-        if worker:
-            worker.stop()
-        receiver.stop()
+        start = run.start_worker(concurrency)
+        ok = run.receiver.wait_for(events * endpoints, timeout=limit_s)
+        end = max(r[0] for r in run.receiver.records())
+        return run.receiver.count(), end - start, ok
 
 
 def main():

@@ -27,6 +27,13 @@ logger = logging.getLogger("delivery.send_pool")
 LINE_PER_SLOT = 2
 
 
+class _Batch:
+    """How many of one ``run``'s requests are still to finish (changed under the pool's lock)."""
+
+    def __init__(self):
+        self.unfinished = 0
+
+
 class SendPool:
     def __init__(self, threads, per_endpoint):
         self.threads = threads
@@ -43,14 +50,15 @@ class SendPool:
         """How many more requests ``endpoint`` may have in flight and in its line here (under the lock)."""
         return self.per_endpoint * (1 + LINE_PER_SLOT) - self.running[endpoint] - len(self.waiting.get(endpoint, ()))
 
-    def _enter_lines(self, deliveries, futures, send_one):
+    def _enter_lines(self, deliveries, futures, send_one, batch):
         """Schedule the deliveries whose endpoint has room; returns the others (under the lock)."""
         rest = []
         for delivery in deliveries:
             if self._line(delivery.endpoint_id) > 0:
                 future = Future()
                 futures[future] = delivery
-                self._schedule((delivery, future, send_one))
+                batch.unfinished += 1
+                self._schedule((delivery, future, send_one, batch))
             else:
                 rest.append(delivery)
         return rest
@@ -66,7 +74,7 @@ class SendPool:
             self.waiting[endpoint].append(job)
 
     def _work(self, job):
-        delivery, future, send_one = job
+        delivery, future, send_one, batch = job
         try:
             future.set_result(send_one(delivery))
         except BaseException as exc:
@@ -74,6 +82,7 @@ class SendPool:
         finally:
             endpoint = delivery.endpoint_id
             with self.lock:
+                batch.unfinished -= 1
                 self.running[endpoint] -= 1
                 self.submitted -= 1
                 if not self.running[endpoint]:
@@ -90,19 +99,21 @@ class SendPool:
 
         First waits (up to ``wait_seconds``) while the threads already have two
         requests each to do, which bounds how long a request queues.  Then, for
-        up to ``patience`` seconds, deliveries enter their endpoint's line as it
-        has room, and the batch waits for its requests; later results go to
+        up to ``patience`` seconds, the batch waits for its requests, and its
+        deliveries enter their endpoint's line as the batch's own requests make
+        room (room that only other batches' requests could make, such as those
+        of an endpoint slow to answer, is not waited for); later results go to
         ``record`` from the recorder thread.  Returns ``(finished, pending,
         turned_away)``: the deliveries that found no room in their endpoint's
-        line in time, which the caller gives back.
+        line, which the caller gives back.
         """
-        futures = {}
+        futures, batch = {}, _Batch()
         with self.lock:
             self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
             deadline = time.monotonic() + patience
-            turned_away = self._enter_lines(deliveries, futures, send_one)
-            while turned_away and self.lock.wait(max(0.0, deadline - time.monotonic())):
-                turned_away = self._enter_lines(turned_away, futures, send_one)
+            turned_away = self._enter_lines(deliveries, futures, send_one, batch)
+            while turned_away and batch.unfinished and self.lock.wait(max(0.0, deadline - time.monotonic())):
+                turned_away = self._enter_lines(turned_away, futures, send_one, batch)
         done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         finished = [f for f in futures if f in done]
         if finished:

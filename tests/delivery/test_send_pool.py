@@ -67,8 +67,9 @@ def test_a_full_line_turns_further_deliveries_away():
     record = Recorder()
     started = time.monotonic()
     finished, pending, turned_away = pool.run(deliveries("stuck", 2) + deliveries("other", 1),
-                                              lambda d: "sent", record, patience=0.3)
-    assert 0.3 <= time.monotonic() - started < 1  # it waited its patience for room, in vain
+                                              lambda d: "sent", record, patience=5)
+    # Only the first batch's requests could make room: this one does not wait for that.
+    assert time.monotonic() - started < 1
     assert [d.endpoint_id for d in turned_away] == ["stuck", "stuck"]
     assert (finished, pending) == (1, 0) and [d.endpoint_id for d in record.recorded()] == ["other"]
     gate.set()
