@@ -80,6 +80,7 @@ def handed_over(monkeypatch):
 
     for module in (handoff, deliver, dispatcher, operations):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
-    for module in (deliver, publishing):
+    for module in (deliver, dispatcher, publishing):
         monkeypatch.setattr(module, "enqueue_fan_out", enqueue_fan_out)
+    monkeypatch.setattr(dispatcher, "take_fan_out_request", lambda: calls.append(("fan_out_request_taken",)))
     return calls
