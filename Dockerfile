@@ -6,10 +6,13 @@ FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOOKPLATFORM_VAR_DIR=/var/lib/hookplatform \
+    HOOKPLATFORM_STATIC_ROOT=/app/static \
     PROMETHEUS_MULTIPROC_DIR=/var/lib/hookplatform/metrics
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# The admin's and the API docs' static files, served by WhiteNoise from the image (not from the state volume).
+RUN python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home hook \
     && mkdir -p /var/lib/hookplatform/metrics \
     && chown -R hook /app /var/lib/hookplatform

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The admin's and the API docs' static files under gunicorn (DEBUG off), from STATIC_ROOT.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,7 +107,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Filled by `manage.py collectstatic`; the Docker image collects into /app/static at build time.
+STATIC_ROOT = Path(os.environ.get("HOOKPLATFORM_STATIC_ROOT") or VAR_DIR / "static")
+# With DEBUG on (runserver), WhiteNoise serves the apps' files as they are, without collectstatic.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # Structured lines: key=value by default, LOG_FORMAT=json for one JSON object per line.
 LOGGING = {

@@ -10,6 +10,9 @@ from hookplatform.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# WhiteNoise serves STATIC_ROOT with DEBUG off, as here; an empty one is enough (and spares its warning).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
 # Writes down signals fired in any process (the worker's too) for the tests to read.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.probe"]  # noqa: F405
 
