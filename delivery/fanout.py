@@ -27,13 +27,18 @@ def fan_out(event_id):
     return [row.pk for row in rows], token
 
 
+_last_deliveries_per_event = [1.0]  # in this process
+
+
 def fan_out_for_sending(event_id, send_now):
     """Fan out ``event_id`` and other waiting events; returns ``(rows, token, more_waiting)``.
 
     Other events that wait for their fan-out come along, oldest first, as
     long as their deliveries fit in the ``send_now`` batch: under load, one
-    task and one transaction serve many events.  ``more_waiting`` says the
-    limit was reached, so another fan-out should follow.
+    task and one transaction serve many events.  It claims as many as this
+    process's last fan-out says will fit (deliveries per event), so few are
+    put back.  ``more_waiting`` says the limit was reached, so another
+    fan-out should follow.
 
     The first ``send_now`` rows are sent at once.  They were created just now
     under this token, so loading them again (``leases.start``) would only
@@ -41,8 +46,11 @@ def fan_out_for_sending(event_id, send_now):
     the endpoint's secrets are loaded, and their lease already covers the
     sending.
     """
-    more_events = max(send_now - 1, 0)
+    # As many events as the last fan-out's deliveries per event say will fit: fewer put back.
+    more_events = max(int(send_now / _last_deliveries_per_event[0]) - 1, 0)
     rows, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
+    if rows:
+        _last_deliveries_per_event[0] = max(len(rows) / len({row.event_id for row in rows}), 1.0)
     endpoints = {id(row.endpoint): row.endpoint for row in rows[:send_now]}
     prefetch_related_objects(list(endpoints.values()), "secrets")
     return rows, token, more_waiting

@@ -7,6 +7,12 @@ from tests.worker import WorkerProcess
 _shared = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fan_out_estimate(monkeypatch):
+    """Each test starts as a new process does: no deliveries-per-event estimate from an earlier fan-out."""
+    monkeypatch.setattr("delivery.fanout._last_deliveries_per_event", [1.0])
+
+
 @pytest.fixture
 def receiver():
     server = Receiver().start()

@@ -70,3 +70,21 @@ def test_events_of_several_tenants_go_to_their_own_tenants_endpoints(three_endpo
     assert {(r.event_id, r.endpoint_id) for r in rows} == (
         {(theirs.pk, other.pk)} | {(mine.pk, p.pk) for p in three_endpoints})
     assert all(r.tenant_id == r.endpoint.tenant_id for r in rows)
+
+
+def test_the_next_fan_out_claims_only_as_many_events_as_it_expects_to_fit(three_endpoints, handed_over):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    events = publish_many(6)
+    with CaptureQueriesContext(connection) as first:
+        fan_out_for_sending(events[0].pk, send_now=6)  # expects 1 delivery per event: claims 6, keeps 2
+    with CaptureQueriesContext(connection) as second:
+        rows, _, _ = fan_out_for_sending(events[2].pk, send_now=6)  # now expects 3: claims 2, keeps 2
+
+    def put_back(queries):
+        return [q["sql"] for q in queries if '"fanned_out_at" = NULL' in q["sql"]]
+
+    assert len(put_back(first.captured_queries)) == 1 and put_back(second.captured_queries) == []
+    assert {r.event_id for r in rows} == {events[2].pk, events[3].pk}
+    assert waiting_ids() == {e.pk for e in events[4:]}
