@@ -15,23 +15,15 @@ from subscriptions.models import Endpoint
 
 # Plain text and integer columns: no conversion from the database needed.
 EVENT_FIELDS = ("id", "tenant_id", "event_type", "body")
-
-
-def fan_out(event_id):
-    """Create the event's deliveries, already claimed for sending; returns ``(ids, token)``.
-
-    Idempotent: the conditional update on the event lets exactly one caller
-    (the on-commit task or the dispatcher) fan it out.
-    """
-    rows, token, _ = _create_deliveries(event_id, send_now=0, more_events=0)
-    return [row.pk for row in rows], token
-
-
-_last_deliveries_per_event = [1.0]  # in this process
+_last_deliveries_per_event = [1.0]  # in this process's last fan-out
 
 
 def fan_out_for_sending(event_id, send_now):
     """Fan out ``event_id`` and other waiting events; returns ``(rows, token, more_waiting)``.
+
+    The rows are the new deliveries, already claimed for sending under
+    ``token``.  Exactly one caller fans out each event: the conditional
+    update on the event decides.
 
     Other events that wait for their fan-out come along, oldest first, as
     long as their deliveries fit in the ``send_now`` batch: under load, one
@@ -89,13 +81,13 @@ def _deliveries_for(events, endpoints, enough):
     for position, event in enumerate(events):
         more = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
                 for endpoint in endpoints.get(event.tenant_id, ()) if matches(endpoint.event_types, event.event_type)]
-        if position and enough is not None and len(rows) + len(more) > enough:
+        if position and len(rows) + len(more) > enough:
             return rows, events[position:]
         rows += more
     return rows, []
 
 
-def _create_deliveries(event_id, send_now, more_events, enough=None):
+def _create_deliveries(event_id, send_now, more_events, enough):
     now = timezone.now()
     token = new_token()
     settings = conf.get()

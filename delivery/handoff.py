@@ -57,11 +57,12 @@ def celery_app():
     return configured[0] if configured else _state.get_current_app()
 
 
-def _apply(task_name, args, what):
+def _with_broker(action, what):
+    """``action(app, connection)`` on a pooled fail-fast broker connection; False (logged) if the broker fails."""
     app = celery_app()
     try:
         with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
-            app.send_task(task_name, args, retry=False, connection=connection)
+            action(app, connection)
         return True
     except Exception as exc:  # the broker is down or unreachable
         logger.warning("broker unavailable, %s left to the dispatcher: %s: %s",
@@ -84,43 +85,45 @@ def _redis(connection):
 
 def enqueue_fan_out(event_id=None):
     """Ask a worker to fan out the waiting events (``event_id`` among them, if given)."""
-    app = celery_app()
-    try:
-        with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
-            redis = _redis(connection)
-            if redis is None:
-                app.send_task("delivery.fan_out_event", (event_id,), retry=False, connection=connection)
-                return True
-            key = _fan_out_request_key(app)
-            if not redis.set(key, event_id or "", nx=True, ex=FAN_OUT_REQUEST_SECONDS):
-                return True  # asked already: the worker that takes it up finds this event too
-            try:
-                app.send_task("delivery.fan_out_event", (None,), retry=False, connection=connection)
-            except Exception:
-                redis.delete(key)
-                raise
-        return True
-    except Exception as exc:  # the broker is down or unreachable
-        logger.warning("broker unavailable, fan-out of event_id=%s left to the dispatcher: %s: %s",
-                       event_id, type(exc).__name__, exc)
-        return False
+
+    def ask(app, connection):
+        redis = _redis(connection)
+        if redis is None:
+            app.send_task("delivery.fan_out_event", (event_id,), retry=False, connection=connection)
+            return
+        key = _fan_out_request_key(app)
+        if not redis.set(key, event_id or "", nx=True, ex=FAN_OUT_REQUEST_SECONDS):
+            return  # asked already: the worker that takes it up finds this event too
+        try:
+            app.send_task("delivery.fan_out_event", (None,), retry=False, connection=connection)
+        except Exception:
+            redis.delete(key)
+            raise
+
+    return _with_broker(ask, f"fan-out of event_id={event_id}")
 
 
 def take_fan_out_request():
     """A worker takes up the fan-out request: events published from now on ask again.
 
     Called before the worker looks for waiting events, so an event committed
-    before its publish found the request standing is always seen.
+    before its publish found the request standing is always seen.  If the
+    broker fails here, the request lapses by itself and the dispatcher asks again.
     """
-    app = celery_app()
-    try:
-        with _fail_fast_connections(app).acquire(block=True, timeout=5) as connection:
-            redis = _redis(connection)
-            if redis is not None:
-                redis.delete(_fan_out_request_key(app))
-    except Exception as exc:  # the request lapses by itself; the dispatcher covers the rest
-        logger.warning("could not take up the fan-out request: %s: %s", type(exc).__name__, exc)
+
+    def take(app, connection):
+        redis = _redis(connection)
+        if redis is not None:
+            redis.delete(_fan_out_request_key(app))
+
+    _with_broker(take, "taking down the fan-out request")
 
 
 def enqueue_batch(delivery_ids, token, trigger="scheduled"):
-    return _apply("delivery.send_batch", (list(delivery_ids), token, trigger), f"{len(delivery_ids)} deliveries")
+    """Hand a claimed batch to a worker."""
+
+    def send(app, connection):
+        app.send_task("delivery.send_batch", (list(delivery_ids), token, trigger), retry=False,
+                      connection=connection)
+
+    return _with_broker(send, f"{len(delivery_ids)} deliveries")

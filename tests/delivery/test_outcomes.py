@@ -164,7 +164,7 @@ def test_attempt_log_redacts_credentials(make_delivery, endpoint):
 
 def test_deliver_batch_sends_signs_and_signals(invoice_paid, receiver, heard):
     """In-process, against a real receiver: the whole send path and its signals."""
-    from delivery.fanout import fan_out
+    from delivery.fanout import fan_out_for_sending
     from subscriptions import reveal_secret
     from subscriptions.models import EndpointSecret
 
@@ -172,8 +172,8 @@ def test_deliver_batch_sends_signs_and_signals(invoice_paid, receiver, heard):
     gone = create_endpoint("org_42", url=receiver.url("/gone"))
     receiver.answer("/gone", 410)
     event = publish("invoice.paid", {"n": 1}, tenant="org_42")
-    ids, token = fan_out(event.id)
-    assert deliver_batch(ids, token) == 2
+    rows, token, _ = fan_out_for_sending(event.id, send_now=0)  # queued, as the dispatcher's batches are
+    assert deliver_batch([row.pk for row in rows], token) == 2
 
     from standardwebhooks.webhooks import Webhook
     [got] = receiver.to("/ok")
