@@ -2,7 +2,7 @@ import pytest
 
 import hookplatform.celery  # noqa: F401  (the standalone Celery app: current for publishing)
 from tests.receiver import Receiver
-from tests.worker import WorkerProcess
+from tests.worker import RedisServer, WorkerProcess, publishing_through
 
 _shared = {}
 
@@ -11,6 +11,15 @@ _shared = {}
 def _fresh_fan_out_estimate(monkeypatch):
     """Each test starts as a new process does: no deliveries-per-event estimate from an earlier fan-out."""
     monkeypatch.setattr("delivery.fanout._last_deliveries_per_event", [1.0])
+
+
+@pytest.fixture
+def private_broker():
+    """A memory-only Redis of the test's own, which this process publishes to: never the machine's shared one."""
+    broker = RedisServer().start()
+    with publishing_through(broker.url):
+        yield broker
+    broker.stop()
 
 
 @pytest.fixture

@@ -6,32 +6,23 @@ import pytest
 import redis
 
 from delivery.handoff import enqueue_batch, enqueue_fan_out, take_fan_out_request
-from tests.worker import RedisServer, publishing_through
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def broker():
-    server = RedisServer().start()
-    with publishing_through(server.url):
-        yield server
-    server.stop()
 
 
 def queued(broker):
     return redis.Redis.from_url(broker.url).llen("celery")
 
 
-def test_hand_off_reaches_the_broker(broker):
+def test_hand_off_reaches_the_broker(private_broker):
     assert enqueue_fan_out("msg_1") is True
     assert enqueue_batch([1, 2], "token") is True
-    assert queued(broker) == 2
+    assert queued(private_broker) == 2
 
 
-def test_a_dead_broker_fails_the_hand_off_at_once(broker):
+def test_a_dead_broker_fails_the_hand_off_at_once(private_broker):
     assert enqueue_fan_out("msg_1") is True  # a pooled connection exists
-    broker.stop()
+    private_broker.stop()
     started = time.monotonic()
     results = [enqueue_fan_out(f"msg_{n}") for n in range(10)]
     elapsed = time.monotonic() - started
@@ -39,19 +30,19 @@ def test_a_dead_broker_fails_the_hand_off_at_once(broker):
     assert elapsed < 2, f"10 hand-offs to a dead broker took {elapsed:.1f} s"
 
 
-def test_hand_offs_resume_when_the_broker_is_back(broker):
+def test_hand_offs_resume_when_the_broker_is_back(private_broker):
     assert enqueue_fan_out("msg_1") is True
-    broker.stop()
+    private_broker.stop()
     assert enqueue_fan_out("msg_2") is False
-    broker.start()  # empty: it keeps nothing
+    private_broker.start()  # empty: it keeps nothing
     results = [enqueue_fan_out(f"msg_{n}") for n in range(3, 6)]
     assert results[1:] == [True, True]  # at most the first finds a stale pooled connection
-    assert queued(broker) == 1  # one fan-out request stands for all of them
+    assert queued(private_broker) == 1  # one fan-out request stands for all of them
 
 
-def test_one_fan_out_request_stands_for_every_publish_until_a_worker_takes_it_up(broker):
+def test_one_fan_out_request_stands_for_every_publish_until_a_worker_takes_it_up(private_broker):
     assert all(enqueue_fan_out(f"msg_{n}") for n in range(20))
-    assert queued(broker) == 1
+    assert queued(private_broker) == 1
     take_fan_out_request()
     assert enqueue_fan_out("msg_21") and enqueue_fan_out("msg_22")
-    assert queued(broker) == 2
+    assert queued(private_broker) == 2
