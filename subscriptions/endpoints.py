@@ -1,13 +1,11 @@
 """Creating, changing, disabling and enabling endpoints."""
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from subscriptions.models import Endpoint, EventType
-from subscriptions.redaction import REDACTED, has_redacted_parts, origin, redact_url, restore_url
+from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
 from subscriptions.ssrf import check_url
 from subscriptions.tenants import resolve_tenant
@@ -79,8 +77,7 @@ def validate_endpoint_fields(fields):
 def _credential_conflicts(fields):
     """A custom Authorization with URL credentials: refused rather than silently replaced by Basic auth."""
     url, headers = fields.get("url"), fields.get("headers") or {}
-    has_user_info = isinstance(url, str) and "@" in urlsplit(url).netloc
-    if has_user_info and any(name.lower() == "authorization" for name in headers):
+    if isinstance(url, str) and has_user_info(url) and any(name.lower() == "authorization" for name in headers):
         return {"headers": ["An Authorization header cannot be combined with credentials in the URL "
                             "(they are sent as Basic auth): keep one of them."]}
     return {}

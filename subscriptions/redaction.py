@@ -87,9 +87,18 @@ def redact_text(text, url):
     return text
 
 
+def _split(url):
+    try:
+        return urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: validation refuses it later
+        return None
+
+
 def origin(url):
-    """``(scheme, host, port)``: where credentials are sent."""
-    parts = urlsplit(url)
+    """``(scheme, host, port)``: where credentials are sent (the URL itself when it cannot be parsed)."""
+    parts = _split(url)
+    if parts is None:
+        return url, None, None
     try:
         port = parts.port
     except ValueError:
@@ -98,9 +107,15 @@ def origin(url):
     return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
 
 
+def has_user_info(url):
+    """Whether the URL carries credentials that go as Basic auth."""
+    parts = _split(url)
+    return parts is not None and "@" in parts.netloc
+
+
 def has_redacted_parts(url):
-    parts = urlsplit(url)
-    return (_is_redacted(parts.username) or _is_redacted(parts.password)
+    parts = _split(url)
+    return parts is not None and (_is_redacted(parts.username) or _is_redacted(parts.password)
             or any(_is_redacted(value) for _, value in _query_pairs(parts.query)))
 
 
@@ -122,6 +137,8 @@ def restore_url(url, stored_url):
         user_info, _, host = netloc.rpartition("@")
         user, colon, password = user_info.partition(":")
         stored_user, _, stored_password = stored.netloc.rpartition("@")[0].partition(":")
+        if (_is_redacted(user) and not stored_user) or (_is_redacted(password) and stored.password is None):
+            raise ValidationError("No stored credential to keep: give it in full.", code="credentials_required")
         user = stored_user if _is_redacted(user) else user
         password = stored_password if _is_redacted(password) else password
         netloc = f"{user}{colon}{password}@{host}"

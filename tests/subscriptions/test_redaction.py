@@ -48,3 +48,12 @@ def test_restore_url_only_for_the_same_origin():
             restore_url(moved, stored)
     with pytest.raises(ValidationError):
         restore_url("https://h.example/in?other=<redacted>", stored)
+
+
+def test_restore_url_needs_a_stored_credential_and_a_parsable_url():
+    """M2: ``<redacted>`` where nothing is stored is refused; an unparsable URL is left to validation."""
+    from subscriptions.redaction import has_redacted_parts, origin
+
+    with pytest.raises(ValidationError):
+        restore_url("https://u:<redacted>@h.example/in", "https://h.example/in")
+    assert not has_redacted_parts("http://[::1") and origin("http://[::1") == ("http://[::1", None, None)

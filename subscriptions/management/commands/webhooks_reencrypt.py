@@ -10,7 +10,7 @@ import sys
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from delivery.management.progress import ProgressBar
+from delivery.management.progress import reporter
 from subscriptions import rekeying
 
 
@@ -26,11 +26,7 @@ class Command(BaseCommand):
         show_bar = sys.stderr.isatty() if progress is None else progress
         totals = rekeying.count()
         self.stdout.write("to re-encrypt: " + ", ".join(f"{n} {t}" for t, n in totals.items()))
-        bar = None
-        if show_bar:
-            bar = ProgressBar(totals, sys.stderr)
-        elif options["verbosity"] >= 2:
-            bar = lambda table, done: self.stdout.write(f"batch: {done} {table}")  # noqa: E731
+        bar = reporter(self, totals, show_bar, options["verbosity"])
         try:
             done = rekeying.reencrypt_all(batch_size=batch_size, progress=bar)
         except (ValueError, ImproperlyConfigured) as exc:
