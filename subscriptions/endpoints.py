@@ -47,6 +47,14 @@ def _validate_description(description):
                               code="invalid")
 
 
+def _validate_headers(headers):
+    validate_headers(headers)
+    redacted = [name for name, value in headers.items() if value == REDACTED]
+    if redacted:  # on create, or where no stored value is kept: it would be sent as the literal text
+        raise ValidationError(f"Give the value of {', '.join(map(repr, redacted))} in full, not {REDACTED}.",
+                              code="credentials_required")
+
+
 def _validate_event_types(filters):
     validate_event_type_filter(filters)
     _validate_known_types(filters)
@@ -59,7 +67,7 @@ def validate_endpoint_fields(fields):
         "url": _validate_url,
         "description": _validate_description,
         "event_types": _validate_event_types,
-        "headers": validate_headers,
+        "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
     }

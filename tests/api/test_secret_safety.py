@@ -171,6 +171,15 @@ def test_headers_that_cannot_or_must_not_be_sent_are_refused(acme, tenant_key, h
     assert answer.status_code == 400 and "headers" in answer.json(), answer.json()
 
 
+def test_redacted_placeholders_are_never_stored_as_credentials(acme, tenant_key):
+    """M2: ``<redacted>`` where nothing is stored (a new endpoint) is a 400, not a literal credential."""
+    for fields, field in [({"url": "https://u:<redacted>@hooks.example.com/in"}, "url"),
+                          ({"url": "https://hooks.example.com/in", "headers": {"X-Key": "<redacted>"}}, "headers")]:
+        answer = tenant_key.post(BASE, fields, format="json")
+        assert answer.status_code == 400 and field in answer.json(), answer.json()
+    assert not Endpoint.objects.exists()
+
+
 def test_authorization_with_url_credentials_is_refused(acme, tenant_key):
     """L4: a custom Authorization next to URL credentials is refused, not silently replaced by Basic auth."""
     answer = tenant_key.post(BASE, {"url": "https://u:p@hooks.example.com/in",

@@ -37,9 +37,16 @@ def _credentialed_endpoint(url_base):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump of the PostgreSQL test database")
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
 def test_a_database_dump_holds_no_secret_in_plain_text(transactional_db):
-    """M9: pg_dump of the test database shows no secret, URL password, query token or header value."""
+    """M9: pg_dump of the test database shows no secret, URL password, query token or header value,
+    also once a delivery to the endpoint failed (attempt log, error text)."""
+    from delivery.deliver import fan_out_and_send
+    from delivery.models import Attempt
+    from tests.worker import free_port
+
     ensure_event_type("invoice.paid")
-    endpoint = _credentialed_endpoint("https://hooks.example.com/in")
+    endpoint = _credentialed_endpoint(f"http://127.0.0.1:{free_port()}/in")
+    fan_out_and_send(publish("invoice.paid", {"n": 1}, tenant="org_1").id)
+    assert Attempt.objects.get().error_message
     secrets = [SECRET, SECRET.removeprefix("whsec_"), PASSWORD, HEADER_VALUE, QUERY_TOKEN]
     config = connection.settings_dict
     env = {**os.environ, "PGPASSWORD": config.get("PASSWORD") or ""}
@@ -47,7 +54,7 @@ def test_a_database_dump_holds_no_secret_in_plain_text(transactional_db):
         ["pg_dump", "-h", config.get("HOST") or "127.0.0.1", "-p", str(config.get("PORT") or 5432),
          "-U", config.get("USER") or "postgres", "--data-only", config["NAME"]],
         env=env, capture_output=True, text=True, timeout=60, check=True).stdout
-    assert endpoint.pk in dump and "hooks.example.com" in dump  # the dump does hold the endpoint
+    assert endpoint.pk in dump and "alice:<redacted>@127.0.0.1" in dump  # the dump does hold the endpoint
     assert [s for s in secrets if s in dump] == []
     assert reveal_secret(endpoint) == SECRET  # and the platform can still read them
 
