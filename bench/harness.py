@@ -242,6 +242,7 @@ def reset_data(tenant="bench"):
 
 def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
     """``count`` endpoints of ``tenant`` to the receiver, each with a secret (bulk, for 10,000 of them)."""
+    from subscriptions import encryption
     from subscriptions.endpoints import create_endpoint
     from subscriptions.models import Endpoint, EndpointSecret
     from subscriptions.secrets import generate_secret
@@ -255,5 +256,5 @@ def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
         [Endpoint(tenant=owner, url=receiver.url(f"{prefix}{i}"), event_types=["bench.*"]) for i in range(count)],
         batch_size=1000)
     EndpointSecret.objects.bulk_create(
-        [EndpointSecret(endpoint=e, key=generate_secret()) for e in endpoints], batch_size=1000)
+        [EndpointSecret(endpoint=e, key=encryption.encrypt(generate_secret())) for e in endpoints], batch_size=1000)
     return endpoints

@@ -344,7 +344,12 @@ class SearchTargets:
 
 
 def search_targets(term):
-    """Event id or idempotency key, endpoint id or URL (substring), tenant uid: what ``term`` matches."""
+    """Event id or idempotency key, endpoint id or URL (substring), tenant uid: what ``term`` matches.
+
+    ``Endpoint.url`` holds the URL with its credentials redacted (the full one
+    is encrypted), so a substring search cannot guess a password character by
+    character.
+    """
     from delivery.models import Event
     from subscriptions.models import Endpoint, Tenant
 

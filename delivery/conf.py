@@ -19,6 +19,10 @@ DEFAULTS = {
     "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": False,
     "WEBHOOKS_REQUIRE_HTTPS": False,
     "WEBHOOKS_SECRET_GRACE_PERIOD": 24 * 3600,
+    # Rotations of one endpoint's secret allowed per hour (each retires the previous secret).
+    "WEBHOOKS_SECRET_ROTATIONS_PER_HOUR": 10,
+    # Fernet keys for secrets at rest: the first encrypts, every one decrypts (a list or "k1,k2").
+    "WEBHOOKS_ENCRYPTION_KEYS": (),
     "WEBHOOKS_IDEMPOTENCY_WINDOW": 24 * 3600,
     "WEBHOOKS_MAX_PAYLOAD_BYTES": 256 * 1024,
     "WEBHOOKS_RESPONSE_BODY_LIMIT": 20 * 1024,
@@ -67,6 +71,13 @@ def _seconds_list(value):
     return tuple(float(part) for part in value)
 
 
+def _key_list(value):
+    """A list of keys, or one comma-separated string of them (as the environment gives it)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(key).strip() for key in value or () if str(key).strip())
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
     retry_schedule: tuple
@@ -91,6 +102,8 @@ class WebhookSettings:
     retention: float | None = None
     notify_email: bool = False
     operational_tenant: str = ""
+    secret_rotations_per_hour: int = 10
+    encryption_keys: tuple = ()
 
     @property
     def max_attempts(self):
@@ -133,6 +146,8 @@ def _load():
         retention=parse_age(raw["WEBHOOKS_RETENTION"]),
         notify_email=bool(raw["WEBHOOKS_NOTIFY_EMAIL"]),
         operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
+        secret_rotations_per_hour=int(raw["WEBHOOKS_SECRET_ROTATIONS_PER_HOUR"]),
+        encryption_keys=_key_list(raw["WEBHOOKS_ENCRYPTION_KEYS"]),
     )
 
 

@@ -85,12 +85,14 @@ def _send_one(delivery):
 
 
 def _request_for(delivery):
+    """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
+    endpoint = delivery.endpoint
     return sender.build_request(
-        url=delivery.endpoint.url,
+        url=endpoint.url_to_send(),
         msg_id=delivery.event_id,
         body=delivery.event.body,
-        secrets=active_secrets(delivery.endpoint),
-        custom_headers=delivery.endpoint.headers,
+        secrets=active_secrets(endpoint),
+        custom_headers=endpoint.headers_to_send(),
     )
 
 

@@ -16,7 +16,7 @@ import requests
 
 from delivery.http_client import attempt_context, session
 from delivery.signing import signature_header
-from subscriptions.redaction import REDACTED, redact_headers, redact_url  # noqa: F401 (re-exported)
+from subscriptions.redaction import REDACTED, redact_headers, redact_text, redact_url  # noqa: F401 (re-exported)
 from subscriptions.ssrf import vetted_address
 
 VERSION = "1.0"
@@ -150,8 +150,5 @@ def send(request, *, timeout, body_limit):
 
 
 def _safe_message(exc, url):
-    message = str(exc)
-    parts = urlsplit(url)
-    if parts.password:
-        message = message.replace(parts.password, REDACTED)
-    return message
+    """Error text without the URL's password, user-name token or query tokens (L5)."""
+    return redact_text(str(exc), url)

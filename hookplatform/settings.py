@@ -159,6 +159,8 @@ for _name, _parse in {
     "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "WEBHOOKS_REQUIRE_HTTPS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "WEBHOOKS_SECRET_GRACE_PERIOD": float,
+    "WEBHOOKS_SECRET_ROTATIONS_PER_HOUR": int,
+    "WEBHOOKS_ENCRYPTION_KEYS": str,
     "WEBHOOKS_IDEMPOTENCY_WINDOW": float,
     "WEBHOOKS_MAX_PAYLOAD_BYTES": int,
     "WEBHOOKS_RESPONSE_BODY_LIMIT": int,

@@ -3,8 +3,8 @@
 Forms validate and save through the same domain functions as the REST API
 (``create_endpoint``, ``update_endpoint``, ``create_api_key``, ...); actions
 call ``disable_endpoint``, ``enable_endpoint``, ``rotate_secret``,
-``recover_endpoint`` and ``send_test_event``.  Secrets are shown by prefix;
-the full secret only on an explicit, logged reveal.
+``recover_endpoint`` and ``send_test_event``.  No part of a secret is shown
+but on an explicit, audited reveal; a new API key on its own page, once.
 """
 
 from datetime import timedelta
@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
@@ -27,6 +28,7 @@ from delivery.admin_tools import (
     ConfirmedAction,
     ConfirmedActionsMixin,
     FastListMixin,
+    ReadOnlyAdminMixin,
     TargetedSearchMixin,
     TenantUidFilter,
     badge,
@@ -35,11 +37,15 @@ from delivery.admin_tools import (
     pretty_json,
 )
 from subscriptions import api_keys, endpoints, event_types, secrets, tenants
-from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
-from subscriptions.redaction import redact_headers, redact_url, restore_password
+from subscriptions.models import ApiKey, Endpoint, EventType, SecretAccess, Tenant
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
 
 REVEAL_PERMISSION = "subscriptions.reveal_secret"
+PLATFORM_KEY_PERMISSION = "subscriptions.add_platform_key"
+
+
+def staff_actor(request):
+    return f"staff user {request.user.get_username()}"
 
 
 def _add_errors(form, exc):
@@ -169,15 +175,6 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["url"] = redact_url(self.instance.url)
-
-    def clean_url(self):
-        """A URL whose password still reads <redacted> keeps the stored password."""
-        return restore_password(self.cleaned_data["url"], self.instance.url if self.instance.pk else None)
-
     def domain_fields(self):
         """The editable fields as the domain functions take them."""
         cleaned = self.cleaned_data
@@ -189,8 +186,16 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
             fields["headers"] = cleaned["replace_headers"]
         return fields
 
+    def changed_fields(self):
+        """The fields an edit changes: credentials still reading <redacted> are kept (same origin only)."""
+        return {name: value for name, value in self.domain_fields().items()
+                if name in self.changed_data or name == "headers" and "replace_headers" in self.changed_data}
+
     def domain_validate(self, cleaned):
-        endpoints.validate_endpoint_fields(self.domain_fields())
+        if not self.instance._state.adding:
+            endpoints.prepare_changes(Endpoint.objects.get(pk=self.instance.pk), self.changed_fields())
+        else:
+            endpoints.validate_endpoint_fields(self.domain_fields())
 
 
 class EndpointChangeList(ChangeList):
@@ -252,11 +257,19 @@ def _counted(verb, done, skipped, why):
 
 
 def _rotate(request, objects, data):
+    rotated, limited = [], []
     for endpoint in objects:
-        secrets.rotate_secret(endpoint)
+        try:
+            secrets.rotate_secret(endpoint, actor=staff_actor(request))
+            rotated.append(endpoint)
+        except secrets.RotationRateLimited as exc:
+            limited.append(f"{endpoint.pk} (retry in {exc.retry_after} s)")
     grace = timedelta(seconds=_grace_seconds())
-    return (f"Rotated the secret of {len(objects)} endpoint{'' if len(objects) == 1 else 's'}. "
-            f"The previous secret keeps signing for {grace}.", messages.SUCCESS)
+    message = (f"Rotated the secret of {len(rotated)} endpoint{'' if len(rotated) == 1 else 's'}. "
+               f"The previous secret keeps signing for {grace}; any older one stopped at once.")
+    if limited:
+        message += " Not rotated, too many rotations within the hour: " + ", ".join(limited[:10]) + "."
+    return message, messages.SUCCESS if not limited else messages.WARNING if rotated else messages.ERROR
 
 
 def _grace_seconds():
@@ -342,7 +355,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         return EndpointChangeList
 
     def change_title(self, obj):
-        return f"Endpoint {redact_url(obj.url)}"
+        return f"Endpoint {obj.redacted_url}"
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.add_fieldsets
@@ -359,13 +372,10 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         return False  # an endpoint's log can be millions of rows: disable it here, delete through the API
 
     def save_model(self, request, obj, form, change):
-        fields = form.domain_fields()
-        if change:
-            changed = {name: value for name, value in fields.items()
-                       if name in form.changed_data or name == "headers" and "replace_headers" in form.changed_data}
-            endpoints.update_endpoint(obj, **changed)
+        if change:  # the stored row: the form already put the submitted (redacted) URL on ``obj``
+            _adopt(obj, endpoints.update_endpoint(Endpoint.objects.get(pk=obj.pk), **form.changed_fields()))
         else:
-            created = endpoints.create_endpoint(form.cleaned_data["tenant"], **fields)
+            created = endpoints.create_endpoint(form.cleaned_data["tenant"], **form.domain_fields())
             _adopt(obj, created)
 
     def get_urls(self):
@@ -379,17 +389,17 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
             raise PermissionDenied
         secret = None
         if request.method == "POST":
-            secret = secrets.reveal_secret(endpoint)
+            secret = secrets.reveal_secret(endpoint, actor=staff_actor(request))
             self.log_change(request, endpoint, "Revealed the signing secret")
         context = {**self.admin_site.each_context(request), "title": "Reveal signing secret", "opts": self.opts,
-                   "original": endpoint, "endpoint_label": redact_url(endpoint.url), "secret": secret,
+                   "original": endpoint, "endpoint_label": endpoint.redacted_url, "secret": secret,
                    "media": self.media}
         return TemplateResponse(request, "admin/hookplatform/reveal_secret.html", context)
 
     @admin.display(description="endpoint", ordering="url")
     def endpoint(self, obj):
         return format_html('<strong class="hp-url">{}</strong><br><span class="hp-muted">{}</span>',
-                           redact_url(obj.url), obj.pk)
+                           obj.redacted_url, obj.pk)
 
     @admin.display(description="tenant", ordering="tenant__uid")
     def tenant_uid(self, obj):
@@ -436,7 +446,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     @admin.display(description="headers")
     def headers_shown(self, obj):
-        return pretty_json(redact_headers(obj.headers)) if obj.headers else "—"
+        return pretty_json(obj.shown_headers) if obj.headers else "—"
 
     @admin.display(description="last 24 hours")
     def health_24h(self, obj):
@@ -451,7 +461,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         keys = list(obj.secrets.all())
         current = next((s for s in keys if s.expires_at is None), None)
         retiring = [s for s in keys if s.expires_at is not None and s.is_active()]
-        shown = format_html("<code>{}…</code>", current.key[:10]) if current else "—"
+        shown = f"set {current.created_at:%Y-%m-%d %H:%M} UTC" if current else "—"
         if retiring:
             shown = format_html("{} (previous secret signs until {} UTC)", shown,
                                 f"{retiring[0].expires_at:%Y-%m-%d %H:%M}")
@@ -472,10 +482,20 @@ def _delivery_model():
 # --- API keys ----------------------------------------------------------------------
 
 class ApiKeyForm(forms.ModelForm):
+    may_mint_platform_keys = False  # set per request by ApiKeyAdmin.get_form
+
     class Meta:
         model = ApiKey
         fields = ("name", "tenant")
-        help_texts = {"tenant": "Leave empty for a platform key, which acts on every tenant."}
+        help_texts = {"tenant": "Leave empty for a platform key, which acts on every tenant (needs the "
+                                "\"Can mint platform API keys\" permission)."}
+
+    def clean_tenant(self):
+        """A platform key reads every tenant's secrets: minting one is its own permission."""
+        tenant = self.cleaned_data.get("tenant")
+        if tenant is None and not self.may_mint_platform_keys:
+            raise ValidationError("Choose a tenant: you may not mint platform keys.")
+        return tenant
 
 
 @admin.register(ApiKey)
@@ -503,6 +523,11 @@ class ApiKeyAdmin(FastListMixin, ConfirmedActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj) if obj else ()
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.may_mint_platform_keys = request.user.has_perm(PLATFORM_KEY_PERMISSION)
+        return form
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
@@ -513,9 +538,15 @@ class ApiKeyAdmin(FastListMixin, ConfirmedActionsMixin, admin.ModelAdmin):
         created, key = api_keys.create_api_key(tenant=form.cleaned_data.get("tenant"),
                                                name=form.cleaned_data.get("name") or "")
         _adopt(obj, created)
-        self.message_user(request, format_html(
-            "The new API key is <code class=\"hp-secret\">{}</code> — copy it now: it is not stored and will "
-            "not be shown again.", key), messages.WARNING)
+        obj.minted_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The new key on this answer's page, once: never in the (signed, readable) messages cookie."""
+        context = {**self.admin_site.each_context(request), "title": "New API key", "opts": self.opts,
+                   "original": obj, "key": obj.minted_key}
+        response = TemplateResponse(request, "admin/hookplatform/api_key_created.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.display(description="key")
     def key_prefix(self, obj):
@@ -535,3 +566,16 @@ def _revoke(objects):
     for key in live:
         api_keys.revoke_api_key(key)
     return f"Revoked {len(live)} API key(s).", messages.SUCCESS if live else messages.WARNING
+
+
+@admin.register(SecretAccess)
+class SecretAccessAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit log of secret reveals and rotations (API, admin and Python): read-only, for staff."""
+
+    list_display = ("at", "endpoint_id", "action", "actor")
+    list_filter = ("action",)
+    search_fields = ("=endpoint__id", "actor")
+    search_help_text = "Exact endpoint id, or part of the actor (an API key prefix, a staff user name)."
+
+    def has_change_permission(self, request, obj=None):
+        return False

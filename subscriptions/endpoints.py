@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions.models import Endpoint, EndpointSecret, EventType
-from subscriptions.redaction import restore_headers, restore_password
-from subscriptions.secrets import generate_secret
+from subscriptions.models import Endpoint, EventType
+from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
+from subscriptions.secrets import new_secret_row
 from subscriptions.ssrf import check_url
 from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import (
@@ -17,6 +17,7 @@ from subscriptions.validation import (
     validate_rate_limit,
 )
 
+MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
 
 
@@ -29,15 +30,29 @@ def _validate_known_types(filters):
 
 
 def _validate_url(url):
-    if not isinstance(url, str) or len(url) > 2048:
-        raise ValidationError("url must be a string of at most 2048 characters.", code="invalid")
+    if not isinstance(url, str) or len(url) > MAX_URL:
+        raise ValidationError(f"url must be a string of at most {MAX_URL} characters.", code="invalid")
+    if has_redacted_parts(url):
+        raise ValidationError(f"The URL carries {REDACTED}: give its credentials in full.",
+                              code="credentials_required")
     check_url(url)
+    if len(redact_url(url)) > MAX_URL:  # the stored, shown form: short credentials grow into <redacted>
+        raise ValidationError(f"url with its credentials shown as {REDACTED} must be at most {MAX_URL} "
+                              "characters.", code="invalid")
 
 
 def _validate_description(description):
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise ValidationError(f"description is a string of at most {MAX_DESCRIPTION} characters.",
                               code="invalid")
+
+
+def _validate_headers(headers):
+    validate_headers(headers)
+    redacted = [name for name, value in headers.items() if value == REDACTED]
+    if redacted:  # on create, or where no stored value is kept: it would be sent as the literal text
+        raise ValidationError(f"Give the value of {', '.join(map(repr, redacted))} in full, not {REDACTED}.",
+                              code="credentials_required")
 
 
 def _validate_event_types(filters):
@@ -52,7 +67,7 @@ def validate_endpoint_fields(fields):
         "url": _validate_url,
         "description": _validate_description,
         "event_types": _validate_event_types,
-        "headers": validate_headers,
+        "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
     }
@@ -61,8 +76,19 @@ def validate_endpoint_fields(fields):
             checks[name](value)
         except ValidationError as exc:
             errors[name] = exc.messages
+    if not errors:
+        errors = _credential_conflicts(fields)
     if errors:
         raise ValidationError(errors)
+
+
+def _credential_conflicts(fields):
+    """A custom Authorization with URL credentials: refused rather than silently replaced by Basic auth."""
+    url, headers = fields.get("url"), fields.get("headers") or {}
+    if isinstance(url, str) and has_user_info(url) and any(name.lower() == "authorization" for name in headers):
+        return {"headers": ["An Authorization header cannot be combined with credentials in the URL "
+                            "(they are sent as Basic auth): keep one of them."]}
+    return {}
 
 
 @transaction.atomic
@@ -72,23 +98,78 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
     fields = {"url": url, "event_types": list(event_types or []), "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
     validate_endpoint_fields(fields)
-    endpoint = Endpoint.objects.create(tenant=resolve_tenant(tenant), **fields)
-    EndpointSecret.objects.create(endpoint=endpoint, key=secret or generate_secret())
+    endpoint = Endpoint(tenant=resolve_tenant(tenant))
+    _assign(endpoint, fields)
+    try:
+        secret_row = new_secret_row(endpoint, secret)
+    except ValidationError as exc:
+        raise ValidationError({"secret": exc.messages}) from None
+    endpoint.save()
+    secret_row.save()
     return endpoint
 
 
-def update_endpoint(endpoint, **changes):
-    """Change editable fields; a URL password or header value sent back as ``<redacted>`` is kept."""
+def _assign(endpoint, fields):
+    """Set validated plain-text fields; the URL's credentials and the header values are encrypted."""
+    for name, value in fields.items():
+        if name == "url":
+            endpoint.set_url(value)
+        elif name == "headers":
+            endpoint.set_headers(value)
+        else:
+            setattr(endpoint, name, value)
+
+
+def _restore_headers(headers, endpoint, same_origin):
+    """Header values sent back as ``<redacted>`` keep their stored value, for the same origin only."""
+    restored, errors = {}, []
+    for name, value in headers.items():
+        if value != REDACTED:
+            restored[name] = value
+        elif not same_origin:
+            errors.append(f"The URL points to a new origin: give the value of {name!r} in full.")
+        elif name not in (endpoint.headers or {}):
+            errors.append(f"{name!r} has no stored value to keep: give it in full.")
+        else:
+            restored[name] = endpoint.headers_to_send()[name]
+    if errors:
+        raise ValidationError({"headers": errors})
+    return restored
+
+
+def prepare_changes(endpoint, changes):
+    """``changes`` with stored credentials put back where they read ``<redacted>``, validated.
+
+    Credentials are reused for the same scheme, host and port only: a new
+    origin needs the URL's credentials and every custom header again in full.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
-    if isinstance(changes.get("url"), str):
-        changes["url"] = restore_password(changes["url"], endpoint.url)
+    changes = dict(changes)
+    url = changes.get("url")
+    new_origin = isinstance(url, str) and origin(url) != origin(endpoint.url)
+    if isinstance(url, str) and has_redacted_parts(url):
+        try:
+            changes["url"] = restore_url(url, None if new_origin else endpoint.url_to_send())
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.messages}) from None
     if isinstance(changes.get("headers"), dict):
-        changes["headers"] = restore_headers(changes["headers"], endpoint.headers)
+        changes["headers"] = _restore_headers(changes["headers"], endpoint, same_origin=not new_origin)
+    elif new_origin and endpoint.headers:
+        raise ValidationError({"headers": ["The URL points to a new origin: give the custom headers again "
+                                           "in full (or {} to drop them)."]})
     validate_endpoint_fields(changes)
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
+    conflicts = _credential_conflicts({"url": changes.get("url", endpoint.url),
+                                       "headers": changes.get("headers", endpoint.headers)})
+    if conflicts:
+        raise ValidationError(conflicts)
+    return changes
+
+
+def update_endpoint(endpoint, **changes):
+    """Change editable fields; a credential sent back as ``<redacted>`` is kept (same origin only)."""
+    _assign(endpoint, prepare_changes(endpoint, changes))
     endpoint.save()
     return endpoint
 

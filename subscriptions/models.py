@@ -42,11 +42,18 @@ class EventType(models.Model):
 
 
 class Endpoint(models.Model):
-    """A URL of a tenant's, and the event types it wants."""
+    """A URL of a tenant's, and the event types it wants.
+
+    ``url`` is the URL as it may be shown (credentials read ``<redacted>``), so
+    every display, search and length check sees that form; the URL as sent
+    is kept encrypted in ``url_encrypted`` when it carries credentials.
+    ``headers`` maps each custom header name to its encrypted value.
+    """
 
     id = models.CharField(primary_key=True, max_length=40, default=ids.endpoint_id, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endpoints")
     url = models.URLField(max_length=2048)
+    url_encrypted = models.TextField(blank=True, default="", editable=False)
     description = models.CharField(max_length=1024, blank=True)
     # Exact names or "prefix.*" patterns; an empty list means every event type.
     event_types = models.JSONField(default=list, blank=True)
@@ -76,17 +83,51 @@ class Endpoint(models.Model):
 
     @property
     def redacted_url(self):
-        """The URL as it may be shown: any password hidden."""
+        """The URL as it may be shown: credentials hidden (the stored form)."""
+        return self.url
+
+    @property
+    def shown_headers(self):
+        """The custom headers as they may be shown: names only, values redacted."""
+        from subscriptions.redaction import REDACTED
+
+        return dict.fromkeys(self.headers or {}, REDACTED)
+
+    def set_url(self, url):
+        """Store ``url``: its redacted form in ``url``, the whole URL encrypted if they differ."""
+        from subscriptions import encryption
         from subscriptions.redaction import redact_url
 
-        return redact_url(self.url)
+        self.url = redact_url(url)
+        self.url_encrypted = encryption.encrypt(url) if self.url != url else ""
+
+    def set_headers(self, headers):
+        from subscriptions import encryption
+
+        self.headers = {name: encryption.encrypt(value) for name, value in headers.items()}
+
+    def url_to_send(self):
+        """The URL with its credentials: decrypted for a request, a save or a re-encryption only."""
+        from subscriptions import encryption
+
+        return encryption.decrypt(self.url_encrypted) if self.url_encrypted else self.url
+
+    def headers_to_send(self):
+        """The custom headers in plain text: decrypted for a request, a save or a re-encryption only."""
+        from subscriptions import encryption
+
+        return {name: encryption.decrypt(token) for name, token in (self.headers or {}).items()}
 
 
 class EndpointSecret(models.Model):
-    """A signing key of an endpoint.  ``expires_at`` is set when a rotation retires it."""
+    """A signing key of an endpoint.  ``expires_at`` is set when a rotation retires it.
+
+    ``key`` holds the ``whsec_`` secret encrypted (``subscriptions.encryption``);
+    ``reveal()`` decrypts it.
+    """
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="secrets")
-    key = models.CharField(max_length=128)
+    key = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -95,10 +136,40 @@ class EndpointSecret(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"secret of {self.endpoint_id} ({self.key[:10]}…)"
+        return f"secret of {self.endpoint_id} (created {self.created_at:%Y-%m-%d %H:%M})"
 
     def is_active(self, now=None):
         return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+    def reveal(self):
+        """The ``whsec_`` secret in plain text: for signing, revealing or re-encrypting only."""
+        from subscriptions import encryption
+
+        return encryption.decrypt(self.key)
+
+
+class SecretAccess(models.Model):
+    """An audit record: who revealed or rotated an endpoint's signing secret, when, and how."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", "revealed"
+        ROTATE = "rotate", "rotated"
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="secret_accesses")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # "api key hp_abc… (name)", "staff user alice", "python" (a host's own code).
+    actor = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "hookplatform_secret_access"
+        ordering = ["-at", "-id"]
+        verbose_name = "secret access"
+        verbose_name_plural = "secret accesses"
+        indexes = [models.Index(fields=["endpoint", "action", "-at"], name="hp_secret_access_idx")]
+
+    def __str__(self):
+        return f"{self.endpoint_id} secret {self.get_action_display()} by {self.actor}"
 
 
 class ApiKey(models.Model):
@@ -121,6 +192,7 @@ class ApiKey(models.Model):
         db_table = "hookplatform_api_key"
         ordering = ["-created_at"]
         verbose_name = "API key"
+        permissions = [("add_platform_key", "Can mint platform API keys (acting on every tenant)")]
 
     def __str__(self):
         return f"{self.prefix}… ({self.name or 'unnamed'})"

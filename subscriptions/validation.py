@@ -4,14 +4,19 @@ import json
 import re
 
 from django.core.exceptions import ValidationError
+from requests.exceptions import InvalidHeader
+from requests.utils import check_header_validity
 
 TENANT_UID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}\Z")
 EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*\Z")
 EVENT_TYPE_PATTERN = re.compile(r"^([A-Za-z0-9_\-]+\.)+\*\Z")
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}\Z")
 
-RESERVED_HEADERS = {"content-type", "user-agent", "host", "content-length", "transfer-encoding",
-                    "connection"}
+# Set by the platform or by HTTP itself: framing (lengths, encodings, trailers, Expect/Upgrade), hops and
+# proxies.  Custom values for them would be overridden, corrupt the request, or fail every attempt.
+RESERVED_HEADERS = {"user-agent", "host", "transfer-encoding", "connection", "expect", "te", "upgrade",
+                    "keep-alive", "trailer", "accept-encoding"}
+RESERVED_PREFIXES = ("webhook-", "content-", "proxy-")
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
 MAX_METADATA_BYTES = 16 * 1024
@@ -58,16 +63,28 @@ def validate_headers(headers):
         if not HEADER_NAME.match(name):
             raise ValidationError(f"{name!r} is not a valid header name.", code="invalid_header")
         lowered = name.lower()
-        if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
-            raise ValidationError(f"The header {name!r} is set by the platform.", code="reserved")
-        if not isinstance(value, str):
-            raise ValidationError(f"The value of {name!r} must be a string.", code="invalid")
-        if len(value) > MAX_HEADER_VALUE:
-            raise ValidationError(f"The value of {name!r} is too long.", code="too_long")
-        if any(ch in value for ch in "\r\n\0") or any(ord(ch) < 32 and ch != "\t" for ch in value):
-            raise ValidationError(f"The value of {name!r} has control characters.", code="invalid")
-        if not _sendable(value):  # HTTP sends header values as Latin-1; anything else fails every attempt
-            raise ValidationError(f"The value of {name!r} must be ASCII or Latin-1 text.", code="invalid")
+        if lowered in RESERVED_HEADERS or lowered.startswith(RESERVED_PREFIXES):
+            raise ValidationError(f"The header {name!r} is set by the platform or by HTTP itself.",
+                                  code="reserved")
+        _validate_header_value(name, value)
+
+
+def _validate_header_value(name, value):
+    """Only what ``requests`` and ``http.client`` will send: else every attempt would fail."""
+    if not isinstance(value, str):
+        raise ValidationError(f"The value of {name!r} must be a string.", code="invalid")
+    if len(value) > MAX_HEADER_VALUE:
+        raise ValidationError(f"The value of {name!r} is too long.", code="too_long")
+    if any(ch in value for ch in "\r\n\0") or any(ord(ch) < 32 and ch != "\t" for ch in value):
+        raise ValidationError(f"The value of {name!r} has control characters.", code="invalid")
+    if value != value.strip(" \t"):
+        raise ValidationError(f"The value of {name!r} starts or ends with whitespace.", code="invalid")
+    if not _sendable(value):  # HTTP sends header values as Latin-1; anything else fails every attempt
+        raise ValidationError(f"The value of {name!r} must be ASCII or Latin-1 text.", code="invalid")
+    try:
+        check_header_validity((name, value))
+    except InvalidHeader:
+        raise ValidationError(f"The value of {name!r} cannot be sent in an HTTP header.", code="invalid") from None
 
 
 def _sendable(value):

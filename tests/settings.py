@@ -5,6 +5,8 @@ from pathlib import Path
 
 os.environ.setdefault("HOOKPLATFORM_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "1")
+# A fixed Fernet key for secrets at rest (M9); worker processes inherit it, tests may pass their own.
+os.environ.setdefault("WEBHOOKS_ENCRYPTION_KEYS", "3V01rDde8t-KSxtG18TkJvjdgXCA7ZHioa_TRogtp9o=")
 
 from hookplatform.settings import *  # noqa: E402,F403
 

@@ -1,5 +1,7 @@
 """A one-line progress bar for management commands run by hand."""
 
+import sys
+
 
 class ProgressBar:
     """Redraws ``label [#####-----] done/total`` in place on ``stream``, one line per label."""
@@ -17,3 +19,12 @@ class ProgressBar:
         if self.done[label] >= self.totals[label]:
             self.stream.write("\n")
         self.stream.flush()
+
+
+def reporter(command, totals, show_bar, verbosity):
+    """What a batch command reports progress to: a bar on stderr, a line per batch at ``-v 2``, or nothing."""
+    if show_bar:
+        return ProgressBar(totals, sys.stderr)
+    if verbosity >= 2:
+        return lambda label, count: command.stdout.write(f"batch: {count} {label}")
+    return None

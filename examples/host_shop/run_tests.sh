@@ -28,5 +28,7 @@ pip_quiet install "$WHEEL" -r "$SHOP_DIR/requirements-test.txt"
 
 cd "$SHOP_DIR"
 rm -f "$SHOP_VAR_DIR"/test_shop.sqlite3*
+# Secrets are encrypted at rest: a throwaway key for this run unless one is given (the worker inherits it).
+export WEBHOOKS_ENCRYPTION_KEYS="${WEBHOOKS_ENCRYPTION_KEYS:-$("$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}"
 echo "==> host_shop: pytest (hookplatform from $("$VENV/bin/python" -c 'import delivery, os; print(os.path.dirname(os.path.dirname(delivery.__file__)))'))"
 env -u PYTHONPATH -u DJANGO_SETTINGS_MODULE PYTHONPATH="$SHOP_DIR" "$VENV/bin/python" -m pytest "$@"

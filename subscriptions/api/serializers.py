@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
-from subscriptions.redaction import redact_headers, redact_url
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -68,10 +67,11 @@ class EndpointSerializer(serializers.ModelSerializer):
                             "created_at", "updated_at"]
 
     def to_representation(self, endpoint):
-        """Credentials in the URL and in credential-like headers read ``<redacted>``."""
+        """The URL as stored (its credentials read ``<redacted>``); custom headers by name, values
+        ``<redacted>`` (they are kept encrypted and only ever sent)."""
         data = super().to_representation(endpoint)
-        data["url"] = redact_url(data["url"])
-        data["headers"] = redact_headers(data["headers"] or {})
+        data["url"] = endpoint.redacted_url
+        data["headers"] = endpoint.shown_headers
         return data
 
 

@@ -6,7 +6,7 @@ function the Python API and the admin call.
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -32,6 +32,12 @@ EVENT_TYPE_ERRORS = {"invalid_event_type": "name", "invalid_schema": "schema", "
 
 class ReadMixin(mixins.ListModelMixin, mixins.RetrieveModelMixin):
     pass
+
+
+def api_actor(request):
+    """Who did it, for the audit log: the API key's prefix and name."""
+    api_key = request.auth
+    return f"api key {api_key.prefix}… ({api_key.name or 'unnamed'})"
 
 
 def partial_update_with(view, serializer_class, apply):
@@ -138,6 +144,10 @@ def _apply_endpoint_changes(endpoint, fields):
     return endpoint
 
 
+def _secret_answer(key, row):
+    return s.SecretSerializer({"key": key, "created_at": row.created_at}).data
+
+
 class EndpointLookupMixin(TenantScopedMixin):
     """``self.get_object()`` is an endpoint of the URL's tenant, or 404."""
 
@@ -172,7 +182,7 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
             endpoint = endpoints.create_endpoint(self.tenant, **fields)
             if disabled:
                 endpoint = endpoints.disable_endpoint(endpoint, reason=DISABLED_REASON)
-        data = s.EndpointCreatedSerializer(endpoint).data | {"secret": secrets.reveal_secret(endpoint)}
+        data = s.EndpointCreatedSerializer(endpoint).data | {"secret": secrets.current_secret(endpoint).reveal()}
         return Response(data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, tenant_uid=None, pk=None):
@@ -186,16 +196,23 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
                    responses={200: s.SecretSerializer})
     @action(detail=True, methods=["get"], url_path="secret")
     def secret(self, request, tenant_uid=None, pk=None):
-        current = secrets.current_secret(self.get_object())
-        return Response(s.SecretSerializer(current).data)
+        endpoint = self.get_object()
+        key = secrets.reveal_secret(endpoint, actor=api_actor(request))
+        return Response(_secret_answer(key, secrets.current_secret(endpoint)))
 
-    @extend_schema(summary="Rotate the signing secret", request=None, responses={200: s.SecretSerializer},
+    @extend_schema(summary="Rotate the signing secret", request=None,
+                   responses={200: s.SecretSerializer, 429: s.ErrorSerializer},
                    description="A new secret becomes current; the old one keeps signing for the grace period "
-                               "(default 24 h), so receivers see two signatures meanwhile.")
+                               "(default 24 h), so receivers see two signatures meanwhile. Any older secret "
+                               "stops signing at once. At most `WEBHOOKS_SECRET_ROTATIONS_PER_HOUR` rotations "
+                               "per endpoint and hour: more answer 429 with `Retry-After`.")
     @action(detail=True, methods=["post"], url_path="secret/rotate")
     def rotate(self, request, tenant_uid=None, pk=None):
-        new = secrets.rotate_secret(self.get_object())
-        return Response(s.SecretSerializer(new).data)
+        try:
+            new = secrets.rotate_secret(self.get_object(), actor=api_actor(request))
+        except secrets.RotationRateLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.messages[0]) from None
+        return Response(_secret_answer(new.reveal(), new))
 
 
 @extend_schema_view(

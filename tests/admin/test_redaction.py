@@ -45,10 +45,11 @@ def test_saving_the_form_keeps_the_hidden_password(admin_client, credentialed):
     form = {"event_types": "[]", "metadata": "{}", "description": "renamed"}
     admin_client.post(change, {**form, "url": "https://hooks:<redacted>@creds.example.com/in"})
     endpoint.refresh_from_db()
-    assert endpoint.url == f"https://hooks:{PASSWORD}@creds.example.com/in" and endpoint.description == "renamed"
+    assert endpoint.url_to_send() == f"https://hooks:{PASSWORD}@creds.example.com/in"
+    assert endpoint.description == "renamed"
     admin_client.post(change, {**form, "url": "https://hooks:<redacted>@creds.example.com/v2"})
     endpoint.refresh_from_db()
-    assert endpoint.url == f"https://hooks:{PASSWORD}@creds.example.com/v2"
+    assert endpoint.url_to_send() == f"https://hooks:{PASSWORD}@creds.example.com/v2"
     admin_client.post(change, {**form, "url": "https://new:pw@creds.example.com/v3"})
-    assert Endpoint.objects.get(pk=endpoint.pk).url == "https://new:pw@creds.example.com/v3"
+    assert Endpoint.objects.get(pk=endpoint.pk).url_to_send() == "https://new:pw@creds.example.com/v3"
     assert Delivery.objects.filter(endpoint=endpoint).count() == 1

@@ -13,7 +13,7 @@ def test_both_signatures_during_rotation(live_worker, receiver):
     ensure_event_type("invoice.paid")
     endpoint = create_endpoint("org_1", url=receiver.url("/rot"))
     old = reveal_secret(endpoint)
-    new = rotate_secret(endpoint).key
+    new = rotate_secret(endpoint).reveal()
     assert reveal_secret(endpoint) == new
 
     event = publish("invoice.paid", {"n": 1}, tenant="org_1")
@@ -33,7 +33,7 @@ def test_after_the_grace_period_one_signature(live_worker, receiver):
     ensure_event_type("invoice.paid")
     endpoint = create_endpoint("org_1", url=receiver.url("/rot"))
     old = reveal_secret(endpoint)
-    new = rotate_secret(endpoint, grace_period=0).key
+    new = rotate_secret(endpoint, grace_period=0).reveal()
 
     publish("invoice.paid", {"n": 1}, tenant="org_1")
 

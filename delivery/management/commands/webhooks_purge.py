@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from delivery import conf, retention
-from delivery.management.progress import ProgressBar
+from delivery.management.progress import reporter
 
 
 class Command(BaseCommand):
@@ -36,11 +36,7 @@ class Command(BaseCommand):
             self.stdout.write("to delete: " + ", ".join(f"{n} {t}" for t, n in totals.items()))
         if dry_run:
             return
-        progress = None
-        if show_bar:
-            progress = ProgressBar(totals, sys.stderr)
-        elif options["verbosity"] >= 2:
-            progress = lambda table, deleted: self.stdout.write(f"batch: {deleted} {table}")  # noqa: E731
+        progress = reporter(self, totals, show_bar, options["verbosity"])
         try:
             report = retention.purge(seconds, batch_size=batch_size, max_seconds=max_seconds, progress=progress)
         except ValueError as exc:

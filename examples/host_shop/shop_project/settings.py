@@ -68,6 +68,8 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Webhooks: the shop's demo and tests deliver to receivers on this machine, quickly.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+# Required with DEBUG off: Fernet key(s) that encrypt endpoint secrets at rest (see hookplatform's README).
+WEBHOOKS_ENCRYPTION_KEYS = os.environ.get("WEBHOOKS_ENCRYPTION_KEYS", "")
 WEBHOOKS_RETRY_SCHEDULE = os.environ.get("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
 WEBHOOKS_DISPATCH_INTERVAL = float(os.environ.get("WEBHOOKS_DISPATCH_INTERVAL", "1"))
 

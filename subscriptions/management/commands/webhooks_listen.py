@@ -82,7 +82,7 @@ def register_listener(tenant_uid, url, event_types):
     if endpoint is None:
         endpoint = create_endpoint(tenant_uid, url=url, event_types=event_types,
                                    description="webhooks_listen on this machine")
-    return endpoint, reveal_secret(endpoint)
+    return endpoint, reveal_secret(endpoint, actor="manage.py webhooks_listen")
 
 
 class Command(BaseCommand):
