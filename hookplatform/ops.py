@@ -11,7 +11,7 @@ import hmac
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
@@ -23,8 +23,7 @@ from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 BROKER_TIMEOUT = 2.0
-_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
-_in_flight = {"broker": None}
+_in_flight = {}  # broker URL -> its one connection attempt under way
 _in_flight_lock = threading.Lock()
 
 
@@ -42,16 +41,35 @@ def _connect_broker():
         conn.default_channel  # noqa: B018 - opening a channel is what proves the broker answers
 
 
+def _attempt(check):
+    """Run ``check`` in a daemon thread of its own (a hung connection holds only that thread)."""
+    future = Future()
+
+    def run():
+        try:
+            check()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name="healthz-broker", daemon=True).start()
+    return future
+
+
 def check_broker(timeout=BROKER_TIMEOUT):
     """Connect to the broker, giving up after ``timeout`` seconds whatever the transport does.
 
-    At most one connection attempt is under way: while the broker hangs, later
-    checks wait on that one instead of queueing more behind it.
+    At most one connection attempt per broker is under way: while the broker
+    hangs, later checks wait on that one instead of queueing more behind it.
     """
+    from delivery.handoff import celery_app
+
+    url = celery_app().conf.broker_url
     with _in_flight_lock:
-        future = _in_flight["broker"]
+        future = _in_flight.get(url)
         if future is None or future.done():
-            future = _in_flight["broker"] = _checker.submit(_connect_broker)
+            future = _in_flight[url] = _attempt(_connect_broker)
     try:
         future.result(timeout=timeout)
     except FutureTimeout:

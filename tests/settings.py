@@ -3,10 +3,10 @@
 import os
 from pathlib import Path
 
-os.environ.setdefault("HOOKPLATFORM_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
-os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "1")
 # DEBUG is off here, as in production, so the development key would be refused (hookplatform/checks.py).
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("HOOKPLATFORM_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "1")
 
 from hookplatform.settings import *  # noqa: E402,F403
 
