@@ -35,6 +35,7 @@ from delivery.admin_tools import (
     pretty_json,
 )
 from subscriptions import api_keys, endpoints, event_types, secrets, tenants
+from subscriptions.admin_fields import BoundedJSONField
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 from subscriptions.redaction import redact_headers, redact_url, restore_password
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
@@ -80,6 +81,7 @@ class TenantForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ("uid", "name", "contact_email", "metadata")
+        field_classes = {"metadata": BoundedJSONField}
 
     def domain_validate(self, cleaned):
         if not self.instance.pk:
@@ -120,6 +122,7 @@ class EventTypeForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = EventType
         fields = ("name", "description", "schema", "archived")
+        field_classes = {"schema": BoundedJSONField}
 
     def domain_validate(self, cleaned):
         if not self.instance.pk:
@@ -150,7 +153,7 @@ class EventTypeAdmin(FastListMixin, admin.ModelAdmin):
 
 # --- Endpoints ------------------------------------------------------------------------
 
-class OptionalJSONField(forms.JSONField):
+class OptionalJSONField(BoundedJSONField):
     """Empty stays empty (Django would print ``null``), meaning "leave as it is"."""
 
     def prepare_value(self, value):
@@ -168,6 +171,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
+        field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

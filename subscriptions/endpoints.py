@@ -11,10 +11,12 @@ from subscriptions.ssrf import check_url
 from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import (
     MAX_DESCRIPTION,
+    storable_text,
     validate_event_type_filter,
     validate_headers,
     validate_metadata,
     validate_rate_limit,
+    validate_text,
 )
 
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
@@ -35,9 +37,7 @@ def _validate_url(url):
 
 
 def _validate_description(description):
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description is a string of at most {MAX_DESCRIPTION} characters.",
-                              code="invalid")
+    validate_text(description, "description", MAX_DESCRIPTION)
 
 
 def _validate_event_types(filters):
@@ -98,7 +98,7 @@ def disable_endpoint(endpoint, *, reason):
     from delivery.signals import endpoint_disabled
 
     updated = Endpoint.objects.filter(pk=endpoint.pk, disabled=False).update(
-        disabled=True, disabled_reason=reason[:512], disabled_at=timezone.now(),
+        disabled=True, disabled_reason=storable_text(reason, 512), disabled_at=timezone.now(),
         updated_at=timezone.now(),
     )
     endpoint.refresh_from_db()
