@@ -12,6 +12,7 @@ from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import (
     MAX_DESCRIPTION,
     storable_text,
+    validate_each,
     validate_event_type_filter,
     validate_headers,
     validate_metadata,
@@ -47,22 +48,14 @@ def _validate_event_types(filters):
 
 def validate_endpoint_fields(fields):
     """Validate whichever editable fields are given; errors are keyed by field."""
-    errors = {}
-    checks = {
+    validate_each(fields, {
         "url": _validate_url,
         "description": _validate_description,
         "event_types": _validate_event_types,
         "headers": validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
-    }
-    for name, value in fields.items():
-        try:
-            checks[name](value)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
+    })
 
 
 @transaction.atomic

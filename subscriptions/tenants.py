@@ -5,7 +5,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from subscriptions.models import Tenant
-from subscriptions.validation import validate_metadata, validate_tenant_uid, validate_text
+from subscriptions.validation import validate_each, validate_metadata, validate_tenant_uid, validate_text
 
 MAX_NAME = 255
 MAX_EMAIL = 254
@@ -13,19 +13,11 @@ MAX_EMAIL = 254
 
 def _validate_fields(changes):
     """The editable fields given, as their columns can store them; errors keyed by field."""
-    checks = {
+    validate_each(changes, {
         "name": lambda v: validate_text(v, "name", MAX_NAME),
         "contact_email": _validate_contact_email,
         "metadata": validate_metadata,
-    }
-    errors = {}
-    for name, value in changes.items():
-        try:
-            checks[name](value)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
+    })
 
 
 def _validate_contact_email(email):

@@ -19,6 +19,18 @@ MAX_DESCRIPTION = 1024
 MAX_JSON_DEPTH = 64  # the REST parser's limit too; far below Python's recursion limit
 
 
+def validate_each(fields, checks):
+    """Run ``checks[name](value)`` for each given field; one ValidationError keyed by every bad field."""
+    errors = {}
+    for name, value in fields.items():
+        try:
+            checks[name](value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 def validate_text(value, what, max_length, code="invalid"):
     """A string its column can store: at most ``max_length`` characters and no NUL (PostgreSQL refuses it)."""
     if not isinstance(value, str) or len(value) > max_length:
