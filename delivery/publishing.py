@@ -84,9 +84,9 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
             f"The payload is over the limit of {settings.max_payload_bytes} bytes.", code="too_large"
         )
     _check_schema(type_entry, body)
-    if idempotency_key is not None and (not isinstance(idempotency_key, str)
+    if idempotency_key is not None and (not isinstance(idempotency_key, str) or "\x00" in idempotency_key
                                         or not 1 <= len(idempotency_key) <= 255):
-        raise ValidationError("idempotency_key must be a string of 1 to 255 characters.",
+        raise ValidationError("idempotency_key must be a string of 1 to 255 characters, without NUL.",
                               code="invalid")
     tenant = resolve_tenant(tenant)
     event = Event(tenant=tenant, event_type=type_entry.name, body=body,

@@ -32,8 +32,7 @@ def _validate_known_types(filters):
 
 
 def _validate_url(url):
-    if not isinstance(url, str) or len(url) > 2048:
-        raise ValidationError("url must be a string of at most 2048 characters.", code="invalid")
+    validate_text(url, "url", 2048)
     check_url(url)
 
 

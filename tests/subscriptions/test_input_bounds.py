@@ -69,3 +69,18 @@ def test_deep_schemas_and_metadata_are_validation_errors(db):
         ensure_event_type("deep.schema", schema={"type": "object", "properties": nested(5000)})
     with pytest.raises(ValidationError):
         create_endpoint("acme", url="https://127.0.0.1:9/hook", metadata=nested(5000))
+
+
+@pytest.mark.parametrize("url", ["https://example.com/a\x00b", "https://exa\x00mple.com/", "https://u:p\x00w@example.com/"])
+def test_endpoint_urls_with_nul_are_refused(db, url):
+    """L17, sibling path: a URL with NUL passed validation, then PostgreSQL refused the row (DataError)."""
+    with pytest.raises(ValidationError) as refused:
+        create_endpoint("acme", url=url)
+    assert "url" in refused.value.message_dict
+
+
+def test_an_idempotency_key_with_nul_is_refused(db):
+    """L17, sibling path: publish(idempotency_key="k\\x00") raised DataError on PostgreSQL."""
+    ensure_event_type("invoice.paid")
+    with pytest.raises(ValidationError, match="idempotency_key"):
+        publish("invoice.paid", {}, tenant="acme", idempotency_key="k\x00")
