@@ -8,6 +8,11 @@ CHECKOUT="$(cd "$SHOP_DIR/../.." && pwd)"
 VENV="${HOST_SHOP_VENV:-$CHECKOUT/var/host_shop_venv}"
 export SHOP_VAR_DIR="${SHOP_VAR_DIR:-$CHECKOUT/var/host_shop}"
 export CELERY_BROKER_URL="${HOST_SHOP_BROKER_URL:-redis://127.0.0.1:6379/5}"
+# Secrets of this test run only, generated (the settings have no fallback); receivers on 127.0.0.1 allowed.
+random_key() { python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
+export SHOP_SECRET_KEY="${SHOP_SECRET_KEY:-$(random_key)$(random_key)}"
+export WEBHOOKS_ENCRYPTION_KEYS="${WEBHOOKS_ENCRYPTION_KEYS:-$(random_key)}"
+export SHOP_ALLOW_PRIVATE_NETWORKS=1
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> host_shop: creating $VENV"

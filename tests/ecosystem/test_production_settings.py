@@ -87,3 +87,20 @@ def test_cookies_are_secure_with_debug_off_and_the_proxy_header_only_when_asked(
     configured = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=production_env(tmp_path, behind_proxy),
                                 capture_output=True, text=True, timeout=60, check=True).stdout
     assert "600 ('HTTP_X_FORWARDED_PROTO', 'https')" in configured
+
+
+def shop_settings(env):
+    code = "import shop_project.settings as s; print(s.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, len(s.SECRET_KEY))"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SHOP_", "DJANGO_"))}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT / "examples" / "host_shop",
+                          env={**base, "SHOP_VAR_DIR": str(ROOT / "var" / "test" / "shop"), **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_example_host_has_no_fixed_key_and_ssrf_protection_unless_asked():
+    """L22: the example shop (which embedders copy) had a fixed SECRET_KEY and SSRF protection off, DEBUG off."""
+    refused = shop_settings({})
+    assert refused.returncode != 0 and "Set SHOP_SECRET_KEY" in refused.stderr
+    key = {"SHOP_SECRET_KEY": secrets.token_urlsafe(50)}
+    assert shop_settings(key).stdout.split() == ["False", str(len(key["SHOP_SECRET_KEY"]))]
+    assert shop_settings({**key, "SHOP_ALLOW_PRIVATE_NETWORKS": "1"}).stdout.split()[0] == "True"
