@@ -3,11 +3,11 @@
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-from django.core.exceptions import ImproperlyConfigured
 
 DEBUG = False
 # Never a key written in the source: anyone who reads it can forge sessions, messages and reset links.
