@@ -61,7 +61,9 @@ def validate_endpoint_fields(fields):
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
-    fields = {"url": url, "event_types": list(event_types or []), "description": description,
+    # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
+    event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
+    fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
     validate_endpoint_fields(fields)
     endpoint = Endpoint.objects.create(tenant=resolve_tenant(tenant), **fields)

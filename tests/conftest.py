@@ -10,10 +10,9 @@ _shared = {}
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """One seed for every property test, before hypothesis's plugin reads ``--hypothesis-seed``."""
-    from tests.seeds import chosen_seed
+    from tests.seeds import run_seed
 
-    if config.getoption("hypothesis_seed", None) is None:
-        config.option.hypothesis_seed = str(chosen_seed())
+    config.option.hypothesis_seed = str(run_seed(config.getoption("hypothesis_seed", None)))
 
 
 def _seed_line(config):

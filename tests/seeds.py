@@ -13,6 +13,7 @@ profile, and settings objects made earlier would miss it (e.g. ``--hypothesis-ve
 
 import os
 import secrets
+import zlib
 
 FIXED_SEED = 1054303
 SCALE = max(1, int(os.environ.get("HYPOTHESIS_SCALE") or 1))
@@ -29,3 +30,16 @@ def chosen_seed():
     if wanted == "random":
         return secrets.randbelow(2**32)
     return int(wanted) if wanted else FIXED_SEED
+
+
+_run_seed = []
+
+
+def run_seed(given=None):
+    """The run's one seed, decided by the first call (``given``: a ``--hypothesis-seed`` value)."""
+    if not _run_seed:
+        if given is None:
+            _run_seed.append(chosen_seed())
+        else:
+            _run_seed.append(int(given) if str(given).isdigit() else zlib.crc32(str(given).encode()))
+    return _run_seed[0]

@@ -79,3 +79,13 @@ def test_a_host_mounting_the_api_under_its_own_prefix_gets_json_there(db):
     assert_json_error(client.get("/hooks/api/nowhere", HTTP_HOST="localhost"), 404)
     assert_json_error(client.get("/hooks/api/crash/", HTTP_HOST="localhost"), 500)
     assert "text/html" in client.get("/elsewhere", HTTP_HOST="localhost")["Content-Type"]
+
+
+@pytest.mark.parametrize("value", [1.5, 3, True, "invoice.paid"])
+def test_event_types_of_the_wrong_type_are_a_400(acme_key, invoice_paid_type, value):
+    """Found by schemathesis under the fixed seed: a number as event_types was a 500 (list(1.5)), a string
+    was split into characters."""
+    response = acme_key.post("/api/v1/tenants/acme/endpoints/",
+                             {"url": "https://127.0.0.1:9/hook", "event_types": value}, format="json")
+    assert response.status_code == 400, response.content
+    assert "event_types" in response.json()

@@ -20,13 +20,15 @@ from schemathesis.specs.openapi.checks import (
 
 from subscriptions.api_keys import create_api_key
 from tests.api.conftest import make_traffic
-from tests.seeds import examples
+from tests.seeds import examples, run_seed
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 # Generating the document needs no database, so it is loaded once, at collection.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+# Schemathesis seeds each operation itself (over hypothesis's --hypothesis-seed): give it the run's seed.
+schema.config.seed = run_seed()
 
 
 @pytest.fixture

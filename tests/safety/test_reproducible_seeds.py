@@ -29,3 +29,10 @@ def test_one_printed_seed_replays_a_run_and_random_finds_new_inputs(tmp_path):
     assert replayed == first
     fresh, fresh_seed = tried_inputs("random", tmp_path)
     assert fresh_seed != printed and fresh != first
+
+
+def test_schemathesis_uses_the_runs_seed(pytestconfig):
+    """Schemathesis seeds each operation with a random seed of its own unless told: it gets the run's."""
+    from tests.api.test_schemathesis import schema
+
+    assert str(schema.config.seed) == pytestconfig.getoption("hypothesis_seed")
