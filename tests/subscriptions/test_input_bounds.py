@@ -84,3 +84,17 @@ def test_an_idempotency_key_with_nul_is_refused(db):
     ensure_event_type("invoice.paid")
     with pytest.raises(ValidationError, match="idempotency_key"):
         publish("invoice.paid", {}, tenant="acme", idempotency_key="k\x00")
+
+
+@pytest.mark.parametrize("arguments", [
+    ["webhooks_recover", "ep_\x00", "--since", "2d"],
+    ["webhooks_recover", "ep_" + "X" * 300, "--since", "2d"],
+    ["webhooks_recover", "ep_01ARZ3NDEKTSV4RRFFQ69G5FAV", "--since", "1e400"],
+    ["webhooks_purge", "--older-than", "1e400", "--dry-run"],
+    ["webhooks_purge", "--older-than", "nan", "--dry-run"],
+    ["webhooks_purge", "--older-than", "1e300", "--dry-run"],
+])
+def test_operations_commands_refuse_bad_input_with_a_command_error(db, arguments):
+    """L17, the other commands: a NUL id was a DataError on PostgreSQL, an infinite age an OverflowError."""
+    with pytest.raises(CommandError):
+        call_command(*arguments)
