@@ -6,7 +6,9 @@ settings and ``override_settings`` take effect.  Counters live in Django's
 default cache: give every process the same one (Redis) or each counts alone.
 """
 
+import logging
 import time
+from functools import wraps
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -15,6 +17,24 @@ SCOPE = "hookplatform"
 DEFAULT_RATE = "1200/minute"
 AUTH_FAILURE_SCOPE = "hookplatform_auth_failures"
 DEFAULT_AUTH_FAILURE_RATE = "20/minute"
+logger = logging.getLogger(__name__)
+
+
+def fail_open(answer):
+    """With the shared cache (Redis) down, requests go on unthrottled rather than all failing with a 500."""
+
+    def decorate(method):
+        @wraps(method)
+        def guarded(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception:  # any cache backend's connection error
+                logger.warning("throttle cache unavailable; not throttling", exc_info=True)
+                return answer
+
+        return guarded
+
+    return decorate
 
 
 class _ConfiguredRate(SimpleRateThrottle):
@@ -52,6 +72,7 @@ class ApiKeyRateThrottle(_ConfiguredRate):
     scope = SCOPE
     default_rate = DEFAULT_RATE
 
+    @fail_open(True)
     def allow_request(self, request, view):
         if not self.configure():
             return True
@@ -76,12 +97,14 @@ class FailedAuthThrottle(_ConfiguredRate):
         self.now = time.time()
         self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
 
+    @fail_open(False)
     def blocked(self, request):
         if not self.configure():
             return False
         self._load(request)
         return len(self.history) >= self.num_requests
 
+    @fail_open(None)
     def record_failure(self, request):
         if not self.configure():
             return

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from subscriptions.api_keys import create_api_key
 from tests.api.conftest import client_with
-from tests.worker import ROOT
+from tests.worker import ROOT, free_port
 
 DEFAULT_AUTH_FAILURE_RATE = "20/minute"  # subscriptions.api.throttling's default
 UNICODE_DIGITS = ["²", "٣", "５", "߁", "1²", "¹⁰"]
@@ -128,3 +128,13 @@ def test_a_pepper_once_set_survives_secret_key_rotations_and_rotates_with_its_fa
         assert client_with(key).get("/api/v1/tenants/acme/endpoints/").status_code == 200
     settings.SECRET_KEY_FALLBACKS, settings.WEBHOOKS_API_KEY_PEPPER_FALLBACKS = [], []
     assert client_with(after).get("/api/v1/tenants/acme/endpoints/").status_code == 401
+
+
+def test_a_dead_throttle_cache_does_not_fail_every_request(acme):
+    """L20: with the counters in Redis, Redis being down must not turn every API call into a 500."""
+    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    good = client_with(create_api_key(tenant=acme)[1])
+    with override_settings(CACHES=dead, REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": AUTH_RATES}):
+        assert good.get("/api/v1/tenants/acme/endpoints/").status_code == 200
+        assert bad_key_calls(1) == [401]
