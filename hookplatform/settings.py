@@ -222,7 +222,9 @@ def _cache_url():
 
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url(),
-                      "KEY_PREFIX": "hookplatform"}
+                      "KEY_PREFIX": "hookplatform",
+                      # A hung Redis costs a request one second; the throttles then let it through.
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
           if _cache_url() else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # API keys are stored as HMAC(pepper, key).  Unset, the pepper is SECRET_KEY and follows its
