@@ -26,3 +26,6 @@ WEBHOOKS_BATCH_PATIENCE = float(os.environ.get("WEBHOOKS_BATCH_PATIENCE", "30"))
 # One process's memory: the throttle's counters start empty with each run (production uses Redis
 # when configured; tests/api/test_throttling.py covers that with a private Redis).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The live server the browser tests drive speaks plain HTTP (production cookies are Secure: README "Production").
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
