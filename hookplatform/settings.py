@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that it also sees the answers Django makes before a view runs (bad Host, 413, 500).
+    # Outermost, so that it also sees the answers Django makes before a view runs (bad Host, big body, 500).
     "hookplatform.api_errors.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's and the API docs' static files under gunicorn (DEBUG off), from STATIC_ROOT.
@@ -202,7 +202,7 @@ for _name, _parse in {
 
 # --- REST API -----------------------------------------------------------------
 # The API views set their own authentication, parsers, pagination and errors
-# (see subscriptions/api/base.py); only the throttle rate is a setting here.
+# (see subscriptions/api/base.py); only the throttle rates and the trusted proxies are settings here.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Requests per API key, and refused keys per client address: "<n>/second|minute|hour|day".
@@ -233,6 +233,7 @@ WEBHOOKS_API_KEY_PEPPER = os.environ.get("WEBHOOKS_API_KEY_PEPPER", "")
 WEBHOOKS_API_KEY_PEPPER_FALLBACKS = env_list("WEBHOOKS_API_KEY_PEPPER_FALLBACKS")
 # /metrics answers only `Authorization: Bearer <token>` when set (README "Operations").
 HOOKPLATFORM_METRICS_TOKEN = os.environ.get("HOOKPLATFORM_METRICS_TOKEN", "")
+
 # The same document `manage.py spectacular` writes as /api/schema/ serves.
 from subscriptions.api.schema import SCHEMA_SETTINGS  # noqa: E402
 
