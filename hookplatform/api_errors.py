@@ -28,7 +28,7 @@ MESSAGES = {
 def api_prefix(urlconf=None):
     """Where ``hookplatform.api_urls`` is mounted (e.g. ``/api/``), or None if it is not."""
     try:
-        return reverse(API_ROOT, kwargs={"rest": ""}, urlconf=urlconf)
+        return reverse(API_ROOT, urlconf=urlconf)
     except NoReverseMatch:
         return None
 

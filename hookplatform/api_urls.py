@@ -28,10 +28,12 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    re_path(r"^v1/", not_found),
     # Public pages: no Session or Basic authentication, which would answer password guesses (L9).
     path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS, authentication_classes=[]),
          name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[]), name="api-docs"),
-    # Last: any other path under the prefix; reversing it tells ApiErrorsMiddleware where the API is mounted.
-    re_path(r"^(?P<rest>.*)$", not_found, name=API_ROOT),
+    # The prefix itself; reversing it tells ApiErrorsMiddleware where the API is mounted.  Other
+    # unknown paths fall through to the host's routes (which may share the prefix), then to a 404.
+    path("", not_found, name=API_ROOT),
 ]

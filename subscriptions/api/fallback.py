@@ -5,7 +5,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 
-API_ROOT = "hookplatform-api-root"  # the URL name of the catch-all route, whose prefix is the API's
+API_ROOT = "hookplatform-api-root"  # the URL name of the API's prefix itself
 
 
 @extend_schema(exclude=True)
@@ -13,5 +13,5 @@ API_ROOT = "hookplatform-api-root"  # the URL name of the catch-all route, whose
 @authentication_classes([])
 @permission_classes([])
 @renderer_classes([JSONRenderer])
-def not_found(request, rest=""):
+def not_found(request):
     raise NotFound("No such route.")

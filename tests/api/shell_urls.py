@@ -10,6 +10,10 @@ def crash(request):
     raise RuntimeError("boom: internal detail that must not leak")
 
 
+def host_page(request):
+    return HttpResponse("the host's own page")
+
+
 def reads_form(request):
     return HttpResponse(str(len(request.POST)))
 
@@ -22,3 +26,9 @@ class Host:
     """A host that mounts the API under its own prefix and keeps Django's HTML error handlers."""
 
     urlpatterns = [path("hooks/api/crash/", crash), path("hooks/api/", include("hookplatform.api_urls"))]
+
+
+class SharingHost:
+    """A host with routes of its own under the API's prefix, after the API."""
+
+    urlpatterns = [path("api/", include("hookplatform.api_urls")), path("api/shop/", host_page)]

@@ -9,10 +9,10 @@ from django.test import Client, override_settings
 
 from tests.api import shell_urls
 
-# A module object for the host's URLconf (ROOT_URLCONF names a module).
-host_urls = types.ModuleType("tests.api.host_urls")
-host_urls.urlpatterns = shell_urls.Host.urlpatterns
-sys.modules["tests.api.host_urls"] = host_urls
+# Module objects for the hosts' URLconfs (ROOT_URLCONF names a module).
+for _name, _host in {"host_urls": shell_urls.Host, "host_sharing_urls": shell_urls.SharingHost}.items():
+    sys.modules[f"tests.api.{_name}"] = types.ModuleType(f"tests.api.{_name}")
+    sys.modules[f"tests.api.{_name}"].urlpatterns = _host.urlpatterns
 
 
 def assert_json_error(response, status):
@@ -89,3 +89,11 @@ def test_event_types_of_the_wrong_type_are_a_400(acme_key, invoice_paid_type, va
                              {"url": "https://127.0.0.1:9/hook", "event_types": value}, format="json")
     assert response.status_code == 400, response.content
     assert "event_types" in response.json()
+
+
+@override_settings(ROOT_URLCONF="tests.api.host_sharing_urls")
+def test_a_host_route_under_the_same_prefix_still_answers(db):
+    """Mounting the API must not swallow the host's own routes under the same prefix."""
+    assert Client().get("/api/shop/", HTTP_HOST="localhost").content == b"the host's own page"
+    assert_json_error(Client().get("/api/nothing", HTTP_HOST="localhost"), 404)
+
