@@ -220,6 +220,15 @@ class ReadOnlyAdminMixin:
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, *(f.name for f in self.model._meta.fields)]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The form only shows: a crafted POST would re-save the row as loaded, over a worker's newer write.
+
+        Actions (list and object buttons) have views of their own and go on working.
+        """
+        if request.method == "POST":
+            raise PermissionDenied("This log is read-only.")
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
 
 # --- Filters -----------------------------------------------------------------
 

@@ -43,6 +43,7 @@ DEFAULTS = {
     "WEBHOOKS_OPERATIONAL_TENANT": "",
 }
 
+MAX_AGE = 100 * 365 * 86400
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -60,8 +61,8 @@ def parse_age(value):
             seconds = float(number) * unit
         except (TypeError, ValueError):
             raise ValueError(f"{value!r} is not an age such as 3600, 12h or 30d") from None
-    if seconds <= 0:
-        raise ValueError(f"{value!r} is not a positive age")
+    if not 0 < seconds <= MAX_AGE:  # also NaN and infinity, which no date arithmetic survives
+        raise ValueError(f"{value!r} is not a positive age of at most 100 years")
     return seconds
 
 

@@ -8,12 +8,19 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 
 from delivery import conf
 from delivery.handoff import enqueue_fan_out
 from delivery.models import Event
 from subscriptions.event_types import live_event_type
 from subscriptions.tenants import resolve_tenant
+from subscriptions.validation import validate_json_depth
+
+# Schemas resolve only references inside themselves: an empty registry never retrieves anything
+# (jsonschema's default would fetch a remote or file $ref with urlopen: SSRF past the platform's guard).
+NO_RETRIEVAL = Registry()
 
 
 def _iso(moment):
@@ -24,6 +31,7 @@ def render_body(event_type, data, occurred_at):
     """The exact bytes every attempt of this event sends: ``{"type", "timestamp", "data"}``."""
     if not isinstance(data, dict):
         raise ValidationError("data must be a JSON object.", code="invalid_data")
+    validate_json_depth(data, "data", code="invalid_data")  # json.dumps would raise RecursionError
     try:
         body = json.dumps(
             {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
@@ -39,9 +47,16 @@ def _check_schema(event_type, body):
     if not event_type.schema:
         return
     data = json.loads(body)["data"]
-    error = jsonschema.exceptions.best_match(
-        jsonschema.validators.validator_for(event_type.schema)(event_type.schema).iter_errors(data)
-    )
+    validator = jsonschema.validators.validator_for(event_type.schema)(event_type.schema, registry=NO_RETRIEVAL)
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    except Unresolvable as exc:
+        raise ValidationError(
+            f"The schema of {event_type.name!r} refers to {exc.ref!r}, which is not inside the schema; "
+            "only local references ('#/...') are resolved.", code="invalid_schema")
+    except RecursionError:  # a schema that refers to itself, over deep data
+        raise ValidationError(f"data is nested too deeply to check against the schema of {event_type.name!r}.",
+                              code="schema_mismatch")
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise ValidationError(
@@ -69,9 +84,9 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
             f"The payload is over the limit of {settings.max_payload_bytes} bytes.", code="too_large"
         )
     _check_schema(type_entry, body)
-    if idempotency_key is not None and (not isinstance(idempotency_key, str)
+    if idempotency_key is not None and (not isinstance(idempotency_key, str) or "\x00" in idempotency_key
                                         or not 1 <= len(idempotency_key) <= 255):
-        raise ValidationError("idempotency_key must be a string of 1 to 255 characters.",
+        raise ValidationError("idempotency_key must be a string of 1 to 255 characters, without NUL.",
                               code="invalid")
     tenant = resolve_tenant(tenant)
     event = Event(tenant=tenant, event_type=type_entry.name, body=body,

@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hookplatform.settings")
 
@@ -20,3 +20,17 @@ def _start_embedded_broker(sender, **kwargs):
         from hookplatform import embedded_broker
 
         embedded_broker.ensure_started(settings.EMBEDDED_BROKER_DIR)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_unsafe_start(sender=None, **kwargs):
+    """Celery runs Django's checks but ignores their errors: an unsafe production setting stops it here."""
+    from django.core.management.base import SystemCheckError
+
+    from hookplatform.checks import refuse_unsafe_start
+
+    try:
+        refuse_unsafe_start()
+    except SystemCheckError as exc:
+        raise SystemExit(str(exc)) from None  # Celery logs and ignores an Exception raised by a signal receiver

@@ -1,23 +1,30 @@
 """Operations endpoints: ``/healthz`` for load balancers, ``/metrics`` for Prometheus.
 
 A host mounts them with ``path("", include("hookplatform.ops"))`` or picks
-the two views.  Both are unauthenticated and read-only: keep them off the
-public internet (a load balancer's private check, a scrape on the internal
-network).
+the two views.  Both are read-only; keep them off the public internet (a load
+balancer's private check, a scrape on the internal network).  ``/metrics``
+also asks for ``Authorization: Bearer <HOOKPLATFORM_METRICS_TOKEN>`` when that
+setting is set.  Failures are named, not described: details go to the log.
 """
 
+import hmac
+import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+logger = logging.getLogger(__name__)
 BROKER_TIMEOUT = 2.0
-_checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+_in_flight = {}  # broker URL -> its one connection attempt under way
+_in_flight_lock = threading.Lock()
 
 
 def check_database():
@@ -34,9 +41,35 @@ def _connect_broker():
         conn.default_channel  # noqa: B018 - opening a channel is what proves the broker answers
 
 
+def _attempt(check):
+    """Run ``check`` in a daemon thread of its own (a hung connection holds only that thread)."""
+    future = Future()
+
+    def run():
+        try:
+            check()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name="healthz-broker", daemon=True).start()
+    return future
+
+
 def check_broker(timeout=BROKER_TIMEOUT):
-    """Connect to the broker, giving up after ``timeout`` seconds whatever the transport does."""
-    future = _checker.submit(_connect_broker)
+    """Connect to the broker, giving up after ``timeout`` seconds whatever the transport does.
+
+    At most one connection attempt per broker is under way: while the broker
+    hangs, later checks wait on that one instead of queueing more behind it.
+    """
+    from delivery.handoff import celery_app
+
+    url = celery_app().conf.broker_url
+    with _in_flight_lock:
+        future = _in_flight.get(url)
+        if future is None or future.done():
+            future = _in_flight[url] = _attempt(_connect_broker)
     try:
         future.result(timeout=timeout)
     except FutureTimeout:
@@ -53,8 +86,9 @@ def run_checks():
         try:
             check()
             results[name] = {"ok": True}
-        except Exception as exc:  # any failure makes the service unhealthy
-            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        except Exception:  # any failure makes the service unhealthy; hosts and users only in the log
+            logger.exception("health check failed", extra={"check": name})
+            results[name] = {"ok": False, "error": f"{name} unavailable"}
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
     return results
 
@@ -69,9 +103,22 @@ def healthz(request):
                         status=200 if healthy else 503)
 
 
+def _authorized(request):
+    token = getattr(settings, "HOOKPLATFORM_METRICS_TOKEN", "")
+    if not token:
+        return True
+    presented = request.headers.get("Authorization", "")
+    return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+
+
 @never_cache
 @require_GET
 def metrics(request):
+    if not _authorized(request):
+        response = HttpResponse("Unauthorized: send Authorization: Bearer <token>.\n", status=401,
+                                content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     from prometheus_client import CONTENT_TYPE_LATEST
 
     from delivery.metrics import exposition

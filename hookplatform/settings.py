@@ -22,11 +22,30 @@ def env_bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# With DEBUG off, the system checks of hookplatform/checks.py refuse to start on this key.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+# Old keys, still accepted for signatures (and API key hashes) during a rotation.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = [
-    host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if host.strip()
-]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+# --- HTTPS (README "Production") -----------------------------------------------
+# Cookies only over HTTPS unless DEBUG (browsers accept Secure cookies on http://localhost too).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# Load balancers and Prometheus probe over plain HTTP inside the network: never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that always sets X-Forwarded-Proto itself: otherwise a client could claim HTTPS.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,9 +60,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # the docs page's Swagger UI files, served locally (no CDN)
     "subscriptions",
     "delivery",
+    "hookplatform",  # its system checks refuse unsafe production settings
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it also sees the answers Django makes before a view runs (bad Host, big body, 500).
+    "hookplatform.api_errors.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's and the API docs' static files under gunicorn (DEBUG off), from STATIC_ROOT.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -182,12 +204,38 @@ for _name, _parse in {
 
 # --- REST API -----------------------------------------------------------------
 # The API views set their own authentication, parsers, pagination and errors
-# (see subscriptions/api/base.py); only the throttle rate is a setting here.
+# (see subscriptions/api/base.py); only the throttle rates and the trusted proxies are settings here.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Requests per API key: "<n>/second|minute|hour|day".
-    "DEFAULT_THROTTLE_RATES": {"hookplatform": os.environ.get("HOOKPLATFORM_API_RATE", "1200/minute")},
+    # Requests per API key, and refused keys per client address: "<n>/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {
+        "hookplatform": os.environ.get("HOOKPLATFORM_API_RATE", "1200/minute"),
+        "hookplatform_auth_failures": os.environ.get("HOOKPLATFORM_API_AUTH_FAILURE_RATE", "20/minute"),
+    },
+    # Proxies in front of the web process whose X-Forwarded-For is trusted for the client address.
+    "NUM_PROXIES": int(os.environ.get("HOOKPLATFORM_NUM_PROXIES") or 0),
 }
+
+
+def _cache_url():
+    """Redis for the throttle's counters, so every web process counts together (REDIS_URL, else a redis:// broker)."""
+    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL") or ""
+    return url if url.startswith(("redis://", "rediss://")) else None
+
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url(),
+                      "KEY_PREFIX": "hookplatform",
+                      # A hung Redis costs a request one second; the throttles then let it through.
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+          if _cache_url() else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# API keys are stored as HMAC(pepper, key).  Unset, the pepper is SECRET_KEY and follows its
+# fallbacks; set it once and SECRET_KEY can rotate freely.  Old peppers keep their keys working.
+WEBHOOKS_API_KEY_PEPPER = os.environ.get("WEBHOOKS_API_KEY_PEPPER", "")
+WEBHOOKS_API_KEY_PEPPER_FALLBACKS = env_list("WEBHOOKS_API_KEY_PEPPER_FALLBACKS")
+# /metrics answers only `Authorization: Bearer <token>` when set (README "Operations").
+HOOKPLATFORM_METRICS_TOKEN = os.environ.get("HOOKPLATFORM_METRICS_TOKEN", "")
+
 # The same document `manage.py spectacular` writes as /api/schema/ serves.
 from subscriptions.api.schema import SCHEMA_SETTINGS  # noqa: E402
 

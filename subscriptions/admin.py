@@ -37,6 +37,7 @@ from delivery.admin_tools import (
     pretty_json,
 )
 from subscriptions import api_keys, endpoints, event_types, secrets, tenants
+from subscriptions.admin_fields import BoundedJSONField
 from subscriptions.models import ApiKey, Endpoint, EventType, SecretAccess, Tenant
 from subscriptions.validation import validate_event_type_name, validate_metadata, validate_tenant_uid
 
@@ -86,6 +87,7 @@ class TenantForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ("uid", "name", "contact_email", "metadata")
+        field_classes = {"metadata": BoundedJSONField}
 
     def domain_validate(self, cleaned):
         if not self.instance.pk:
@@ -126,6 +128,7 @@ class EventTypeForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = EventType
         fields = ("name", "description", "schema", "archived")
+        field_classes = {"schema": BoundedJSONField}
 
     def domain_validate(self, cleaned):
         if not self.instance.pk:
@@ -156,7 +159,7 @@ class EventTypeAdmin(FastListMixin, admin.ModelAdmin):
 
 # --- Endpoints ------------------------------------------------------------------------
 
-class OptionalJSONField(forms.JSONField):
+class OptionalJSONField(BoundedJSONField):
     """Empty stays empty (Django would print ``null``), meaning "leave as it is"."""
 
     def prepare_value(self, value):
@@ -174,6 +177,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
+        field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
 
     def domain_fields(self):
         """The editable fields as the domain functions take them."""

@@ -15,8 +15,23 @@ KEY_PREFIX = "hp_"
 LAST_USED_GRAIN = timedelta(seconds=60)
 
 
-def _hash(key):
-    pepper = getattr(settings, "WEBHOOKS_API_KEY_PEPPER", None) or settings.SECRET_KEY
+def _peppers():
+    """The current pepper first, then old ones whose keys still work.
+
+    Without ``WEBHOOKS_API_KEY_PEPPER`` the pepper is SECRET_KEY, and
+    SECRET_KEY_FALLBACKS keep keys working across a rotation of it.  Once set,
+    new keys no longer depend on SECRET_KEY (``..._PEPPER_FALLBACKS`` rotate
+    the pepper), and keys made before it was set keep working.
+    """
+    secret_keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    pepper = getattr(settings, "WEBHOOKS_API_KEY_PEPPER", None)
+    if not pepper:
+        return secret_keys
+    return list(dict.fromkeys([pepper, *getattr(settings, "WEBHOOKS_API_KEY_PEPPER_FALLBACKS", []), *secret_keys]))
+
+
+def _hash(key, pepper=None):
+    pepper = pepper or _peppers()[0]
     return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
@@ -37,7 +52,8 @@ def authenticate_key(key):
     if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     api_key = (ApiKey.objects.select_related("tenant")
-               .filter(key_hash=_hash(key), revoked_at__isnull=True).first())
+               .filter(key_hash__in=[_hash(key, pepper) for pepper in _peppers()], revoked_at__isnull=True)
+               .first())
     now = timezone.now()
     if api_key is not None and (api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_GRAIN):
         # Roughly when, not a write on every request.

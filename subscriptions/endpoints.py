@@ -11,10 +11,13 @@ from subscriptions.ssrf import check_url
 from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import (
     MAX_DESCRIPTION,
+    storable_text,
+    validate_each,
     validate_event_type_filter,
     validate_headers,
     validate_metadata,
     validate_rate_limit,
+    validate_text,
 )
 
 MAX_URL = 2048
@@ -30,8 +33,7 @@ def _validate_known_types(filters):
 
 
 def _validate_url(url):
-    if not isinstance(url, str) or len(url) > MAX_URL:
-        raise ValidationError(f"url must be a string of at most {MAX_URL} characters.", code="invalid")
+    validate_text(url, "url", MAX_URL)
     if has_redacted_parts(url):
         raise ValidationError(f"The URL carries {REDACTED}: give its credentials in full.",
                               code="credentials_required")
@@ -42,9 +44,7 @@ def _validate_url(url):
 
 
 def _validate_description(description):
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description is a string of at most {MAX_DESCRIPTION} characters.",
-                              code="invalid")
+    validate_text(description, "description", MAX_DESCRIPTION)
 
 
 def _validate_headers(headers):
@@ -62,24 +62,17 @@ def _validate_event_types(filters):
 
 def validate_endpoint_fields(fields):
     """Validate whichever editable fields are given; errors are keyed by field."""
-    errors = {}
-    checks = {
+    validate_each(fields, {
         "url": _validate_url,
         "description": _validate_description,
         "event_types": _validate_event_types,
         "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
-    }
-    for name, value in fields.items():
-        try:
-            checks[name](value)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if not errors:
-        errors = _credential_conflicts(fields)
-    if errors:
-        raise ValidationError(errors)
+    })
+    conflicts = _credential_conflicts(fields)
+    if conflicts:
+        raise ValidationError(conflicts)
 
 
 def _credential_conflicts(fields):
@@ -95,7 +88,9 @@ def _credential_conflicts(fields):
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
-    fields = {"url": url, "event_types": list(event_types or []), "description": description,
+    # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
+    event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
+    fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
     validate_endpoint_fields(fields)
     endpoint = Endpoint(tenant=resolve_tenant(tenant))
@@ -179,7 +174,7 @@ def disable_endpoint(endpoint, *, reason):
     from delivery.signals import endpoint_disabled
 
     updated = Endpoint.objects.filter(pk=endpoint.pk, disabled=False).update(
-        disabled=True, disabled_reason=reason[:512], disabled_at=timezone.now(),
+        disabled=True, disabled_reason=storable_text(reason, 512), disabled_at=timezone.now(),
         updated_at=timezone.now(),
     )
     endpoint.refresh_from_db()

@@ -4,25 +4,56 @@ import jsonschema
 from django.core.exceptions import ValidationError
 
 from subscriptions.models import EventType
-from subscriptions.validation import MAX_DESCRIPTION, validate_event_type_name, validate_storable_json
+from subscriptions.validation import (
+    MAX_DESCRIPTION,
+    validate_event_type_name,
+    validate_storable_json,
+    validate_text,
+)
+
+REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+DATA_KEYWORDS = ("const", "enum", "default", "examples")  # their values are data, not schemas
+
+
+def _external_refs(schema):
+    """References that point outside the schema itself (anything but ``#...``), found without recursion."""
+    found, stack = [], [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in REF_KEYWORDS and isinstance(value, str) and not value.startswith("#"):
+                    found.append(value)
+                elif key not in DATA_KEYWORDS:
+                    stack.append(value)
+    return found
 
 
 def validate_schema(schema):
+    """A JSON Schema that needs nothing from outside: publish never retrieves a ``$ref``."""
     if schema is None:
         return
     if not isinstance(schema, dict):
         raise ValidationError("schema must be a JSON Schema object.", code="invalid_schema")
     validate_storable_json(schema, "schema", code="invalid_schema")
+    external = _external_refs(schema)
+    if external:
+        raise ValidationError(
+            f"schema refers to {external[0]!r}: only references inside the schema ('#/$defs/...') are "
+            "allowed; nothing is ever fetched, so put the referenced schema under $defs.", code="invalid_schema")
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise ValidationError(f"schema is not a valid JSON Schema: {exc.message}", code="invalid_schema")
+    except RecursionError:
+        raise ValidationError("schema is nested too deeply.", code="invalid_schema")
 
 
 def _validate(name, description, schema):
     validate_event_type_name(name)
-    if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description is over {MAX_DESCRIPTION} characters.", code="too_long")
+    validate_text(description, "description", MAX_DESCRIPTION, code="too_long")
     validate_schema(schema)
 
 

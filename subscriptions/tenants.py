@@ -1,10 +1,29 @@
 """Finding, creating and changing tenants."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from subscriptions.models import Tenant
-from subscriptions.validation import validate_metadata, validate_tenant_uid
+from subscriptions.validation import validate_each, validate_metadata, validate_tenant_uid, validate_text
+
+MAX_NAME = 255
+MAX_EMAIL = 254
+
+
+def _validate_fields(changes):
+    """The editable fields given, as their columns can store them; errors keyed by field."""
+    validate_each(changes, {
+        "name": lambda v: validate_text(v, "name", MAX_NAME),
+        "contact_email": _validate_contact_email,
+        "metadata": validate_metadata,
+    })
+
+
+def _validate_contact_email(email):
+    validate_text(email, "contact_email", MAX_EMAIL)
+    if email:
+        validate_email(email)
 
 
 def resolve_tenant(tenant):
@@ -24,7 +43,7 @@ def resolve_tenant(tenant):
 
 def create_tenant(uid, *, name="", metadata=None, contact_email=""):
     validate_tenant_uid(uid)
-    validate_metadata(metadata or {})
+    _validate_fields({"name": name, "contact_email": contact_email, "metadata": metadata or {}})
     if Tenant.objects.filter(uid=uid).exists():
         raise ValidationError({"uid": f"A tenant {uid!r} exists already."}, code="unique")
     return Tenant.objects.create(uid=uid, name=name, metadata=metadata or {},
@@ -32,8 +51,7 @@ def create_tenant(uid, *, name="", metadata=None, contact_email=""):
 
 
 def update_tenant(tenant, **changes):
-    if "metadata" in changes:
-        validate_metadata(changes["metadata"])
+    _validate_fields({name: changes[name] for name in ("name", "contact_email", "metadata") if name in changes})
     for field in ("name", "metadata", "contact_email"):
         if field in changes:
             setattr(tenant, field, changes[field])

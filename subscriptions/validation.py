@@ -21,6 +21,32 @@ MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
 MAX_METADATA_BYTES = 16 * 1024
 MAX_DESCRIPTION = 1024
+MAX_JSON_DEPTH = 64  # the REST parser's limit too; far below Python's recursion limit
+
+
+def validate_each(fields, checks):
+    """Run ``checks[name](value)`` for each given field; one ValidationError keyed by every bad field."""
+    errors = {}
+    for name, value in fields.items():
+        try:
+            checks[name](value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_text(value, what, max_length, code="invalid"):
+    """A string its column can store: at most ``max_length`` characters and no NUL (PostgreSQL refuses it)."""
+    if not isinstance(value, str) or len(value) > max_length:
+        raise ValidationError(f"{what} is a string of at most {max_length} characters.", code=code)
+    if "\x00" in value:
+        raise ValidationError(f"{what} may not contain NUL (\\u0000) characters.", code=code)
+
+
+def storable_text(value, max_length):
+    """Free text the platform writes itself (reasons, errors): NUL removed, cut to its column."""
+    return str(value).replace("\x00", "")[:max_length]
 
 
 def validate_tenant_uid(uid):
@@ -95,6 +121,23 @@ def _sendable(value):
     return True
 
 
+def json_depth(value):
+    """How deeply JSON containers nest, without recursion (deep input cannot raise RecursionError here)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def validate_json_depth(value, what, code="too_deep"):
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValidationError(f"{what} is nested over {MAX_JSON_DEPTH} levels.", code=code)
+
+
 def _has_nul(value):
     if isinstance(value, str):
         return "\x00" in value
@@ -106,7 +149,11 @@ def _has_nul(value):
 
 
 def validate_storable_json(value, what, code="invalid"):
-    """PostgreSQL's jsonb cannot hold NUL characters: refuse them up front, not with a database error."""
+    """PostgreSQL's jsonb cannot hold NUL characters: refuse them up front, not with a database error.
+
+    Depth first: the walks that follow (and json.dumps) recurse.
+    """
+    validate_json_depth(value, what, code=code)
     if _has_nul(value):
         raise ValidationError(f"{what} may not contain NUL (\\u0000) characters.", code=code)
 

@@ -7,6 +7,30 @@ from tests.worker import RedisServer, WorkerProcess, publishing_through
 _shared = {}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """One seed for every property test, before hypothesis's plugin reads ``--hypothesis-seed``."""
+    from tests.seeds import run_seed
+
+    config.option.hypothesis_seed = str(run_seed(config.getoption("hypothesis_seed", None)))
+
+
+def _seed_line(config):
+    from tests.seeds import SCALE
+
+    return (f"property tests: seed {config.getoption('hypothesis_seed', None)}, {SCALE}x examples "
+            "(HYPOTHESIS_SEED=random HYPOTHESIS_SCALE=10 for a longer search, see tests/seeds.py)")
+
+
+def pytest_report_header(config):
+    return _seed_line(config)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Again at the end, where -q shows it too: the seed to replay a failure with (HYPOTHESIS_SEED=...)."""
+    terminalreporter.write_line(_seed_line(config))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_fan_out_estimate(monkeypatch):
     """Each test starts as a new process does: no deliveries-per-event estimate from an earlier fan-out."""

@@ -8,6 +8,11 @@ CHECKOUT="$(cd "$SHOP_DIR/../.." && pwd)"
 VENV="${HOST_SHOP_VENV:-$CHECKOUT/var/host_shop_venv}"
 export SHOP_VAR_DIR="${SHOP_VAR_DIR:-$CHECKOUT/var/host_shop}"
 export CELERY_BROKER_URL="${HOST_SHOP_BROKER_URL:-redis://127.0.0.1:6379/5}"
+# Secrets of this test run only, generated (the settings have no fallback); receivers on 127.0.0.1 allowed.
+random_key() { python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
+export SHOP_SECRET_KEY="${SHOP_SECRET_KEY:-$(random_key)$(random_key)}"
+export WEBHOOKS_ENCRYPTION_KEYS="${WEBHOOKS_ENCRYPTION_KEYS:-$(random_key)}"
+export SHOP_ALLOW_PRIVATE_NETWORKS=1
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> host_shop: creating $VENV"
@@ -28,7 +33,5 @@ pip_quiet install "$WHEEL" -r "$SHOP_DIR/requirements-test.txt"
 
 cd "$SHOP_DIR"
 rm -f "$SHOP_VAR_DIR"/test_shop.sqlite3*
-# Secrets are encrypted at rest: a throwaway key for this run unless one is given (the worker inherits it).
-export WEBHOOKS_ENCRYPTION_KEYS="${WEBHOOKS_ENCRYPTION_KEYS:-$("$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}"
 echo "==> host_shop: pytest (hookplatform from $("$VENV/bin/python" -c 'import delivery, os; print(os.path.dirname(os.path.dirname(delivery.__file__)))'))"
 env -u PYTHONPATH -u DJANGO_SETTINGS_MODULE PYTHONPATH="$SHOP_DIR" "$VENV/bin/python" -m pytest "$@"

@@ -3,6 +3,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from subscriptions.api.throttling import FailedAuthThrottle
 from subscriptions.api_keys import authenticate_key
 
 
@@ -32,16 +33,24 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <api key>'.")
-        try:
-            key = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = authenticate_key(key)
+        guard = FailedAuthThrottle()
+        if guard.blocked(request):  # before any lookup: guessing costs the guesser, not the database
+            raise exceptions.Throttled(guard.wait(), detail="Too many failed authentications from this address.")
+        api_key = self._lookup(header)
         if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            guard.record_failure(request)
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key." if len(header) == 2 else
+                                                  "Malformed Authorization header: use 'Bearer <api key>'.")
         return ApiKeyUser(api_key), api_key
+
+    @staticmethod
+    def _lookup(header):
+        if len(header) != 2:
+            return None
+        try:
+            return authenticate_key(header[1].decode("ascii"))
+        except UnicodeDecodeError:
+            return None
 
     def authenticate_header(self, request):
         return self.keyword

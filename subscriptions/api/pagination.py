@@ -42,7 +42,8 @@ class NewestFirstPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # isdigit() alone admits "²" and other digits int() refuses.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {"limit": [f"limit is a whole number from 1 to {self.max_page_size}."]}
             )

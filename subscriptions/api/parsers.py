@@ -6,20 +6,10 @@ import json
 from django.conf import settings
 from rest_framework import exceptions, parsers
 
+from subscriptions.validation import MAX_JSON_DEPTH as MAX_DEPTH
+from subscriptions.validation import json_depth
+
 DEFAULT_LIMIT = 2 * 1024 * 1024
-MAX_DEPTH = 64
-
-
-def _depth(value):
-    """How deeply JSON containers nest, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -37,7 +27,7 @@ class BoundedJSONParser(parsers.JSONParser):
             data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(f"JSON parse error - nested over {MAX_DEPTH} levels.")
-        if _depth(data) > MAX_DEPTH:
+        if json_depth(data) > MAX_DEPTH:
             raise exceptions.ParseError(f"JSON parse error - nested over {MAX_DEPTH} levels.")
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")

@@ -1,4 +1,5 @@
-"""Property-based fuzzing of the whole API from its own OpenAPI document, bounded (15 examples an operation).
+"""Property-based fuzzing of the whole API from its own OpenAPI document, bounded (15 examples an operation,
+times HYPOTHESIS_SCALE; the seed is the run's, see tests/seeds.py).
 
 Every generated request, valid or not, must get an answer the schema
 declares (status, content type, body shape) and never a 5xx.
@@ -19,12 +20,15 @@ from schemathesis.specs.openapi.checks import (
 
 from subscriptions.api_keys import create_api_key
 from tests.api.conftest import make_traffic
+from tests.seeds import examples, run_seed
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 # Generating the document needs no database, so it is loaded once, at collection.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+# Schemathesis seeds each operation itself (over hypothesis's --hypothesis-seed): give it the run's seed.
+schema.config.seed = run_seed()
 
 
 @pytest.fixture
@@ -57,7 +61,7 @@ def aim_at_real_objects(case, real_ids):
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, database=None,
+@settings(max_examples=examples(15), deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_api_answers_within_its_schema(case, wsgi_calls, real_ids):
     aim_at_real_objects(case, real_ids)

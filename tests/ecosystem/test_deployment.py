@@ -1,5 +1,6 @@
 """docker-compose.yml, the Dockerfile and pyproject.toml agree with the README and requirements.txt."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -63,12 +64,21 @@ def test_the_image_and_the_metrics_directory_are_shared(compose):
         assert any(metrics_dir.startswith(volume.split(":")[1]) for volume in service["volumes"])
 
 
+def test_compose_has_no_fallback_secrets(compose):
+    """M10: compose fell back to DJANGO_SECRET_KEY=change-me; now it refuses to start without the secrets."""
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        for variable in ("DJANGO_SECRET_KEY", "WEBHOOKS_ENCRYPTION_KEYS"):
+            assert environment[variable].startswith(f"${{{variable}:?"), environment[variable]
+
+
 def test_docker_compose_config_validates():
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    secrets = {"DJANGO_SECRET_KEY": "x" * 50, "WEBHOOKS_ENCRYPTION_KEYS": "y" * 44}
     result = subprocess.run([binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, **secrets})
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {"web", "worker", "beat", "db", "redis"}
 

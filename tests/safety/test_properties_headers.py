@@ -114,12 +114,12 @@ def test_too_many_or_too_long_headers_are_refused(tried, count, length):
 @given(metadata=st.dictionaries(st.text(max_size=20), st.text(max_size=4000), max_size=12),
        description=st.text(max_size=2 * MAX_DESCRIPTION))
 def test_metadata_and_descriptions_are_size_limited(tried, metadata, description):
-    """Accepted exactly when under the limits (metadata measured as JSON; no NUL, which jsonb cannot hold)."""
+    """Accepted exactly when under the limits (metadata measured as JSON; no NUL, which PostgreSQL cannot hold)."""
     tried()
     expected = set()
     if len(json.dumps(metadata)) > MAX_METADATA_BYTES or any("\0" in k + v for k, v in metadata.items()):
         expected.add("metadata")
-    if len(description) > MAX_DESCRIPTION:
+    if len(description) > MAX_DESCRIPTION or "\0" in description:  # L17: NUL is refused too
         expected.add("description")
     try:
         validate_endpoint_fields({"metadata": metadata, "description": description})

@@ -13,6 +13,7 @@ from delivery import conf
 from delivery.management.progress import ProgressBar
 from delivery.models import Delivery
 from delivery.operations import recover_endpoint
+from subscriptions.api.scoping import ENDPOINT_ID
 from subscriptions.models import Endpoint
 
 
@@ -37,7 +38,8 @@ class Command(BaseCommand):
                             help="draw a progress bar (default: when run on a terminal)")
 
     def handle(self, *args, endpoint_id, since, progress, **options):
-        endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
+        # Shape first: a NUL or an overlong id would reach PostgreSQL as a DataError, not "no endpoint".
+        endpoint = Endpoint.objects.filter(pk=endpoint_id).first() if ENDPOINT_ID.match(endpoint_id) else None
         if endpoint is None:
             raise CommandError(f"no endpoint {endpoint_id}")
         since = parse_since(since)

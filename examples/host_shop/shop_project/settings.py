@@ -3,12 +3,19 @@
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("SHOP_SECRET_KEY", "host-shop-demo-key")
 DEBUG = False
+# Never a key written in the source: anyone who reads it can forge sessions, messages and reset links.
+# run_tests.sh generates one for the test run (shared by the test process and its worker).
+SECRET_KEY = os.environ.get("SHOP_SECRET_KEY") or ""
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set SHOP_SECRET_KEY, e.g. to the output of "
+                               "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.")
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 
 INSTALLED_APPS = [
@@ -26,6 +33,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer under /api/ is JSON, even those Django makes before a view runs (bad Host, 404, 500).
+    "hookplatform.api_errors.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,10 +75,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_DB_REUSE_MAX = 1000
 
-# Webhooks: the shop's demo and tests deliver to receivers on this machine, quickly.
-WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
-# Required with DEBUG off: Fernet key(s) that encrypt endpoint secrets at rest (see hookplatform's README).
+# Webhooks.  Signing secrets and receiver credentials are encrypted at rest with these Fernet keys
+# (comma-separated; the first encrypts, all decrypt), kept outside the database.
 WEBHOOKS_ENCRYPTION_KEYS = os.environ.get("WEBHOOKS_ENCRYPTION_KEYS", "")
+# !!! DANGER: SSRF protection OFF when SHOP_ALLOW_PRIVATE_NETWORKS=1.  Only the shop's tests and local demo
+# !!! set it, to deliver to receivers on 127.0.0.1.  Never in production: with it, any tenant's endpoint may
+# !!! point at your database, your cloud metadata service (169.254.169.254) or anything else on your network.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = os.environ.get("SHOP_ALLOW_PRIVATE_NETWORKS", "").strip().lower() in (
+    "1", "true", "yes", "on")
 WEBHOOKS_RETRY_SCHEDULE = os.environ.get("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
 WEBHOOKS_DISPATCH_INTERVAL = float(os.environ.get("WEBHOOKS_DISPATCH_INTERVAL", "1"))
 

@@ -72,3 +72,12 @@ def test_the_api_and_healthz_are_mounted(client, acme):
     assert response.status_code == 200, response.content
     assert [e["url"] for e in response.json()["results"]] == ["http://127.0.0.1:9/hooks"]
     assert client.get("/ops/healthz").status_code in (200, 503)
+
+
+def test_the_api_answers_json_under_the_shops_prefix_whatever_fails(client, db):
+    """ApiErrorsMiddleware from the installed package: a bad Host and an unknown route under /api/ get JSON."""
+    for path, host, status in [("/api/v1/event-types/", "evil.example", 400), ("/api/nowhere", "localhost", 404)]:
+        response = client.get(path, HTTP_HOST=host)
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/json", response.content[:200]
+    assert "text/html" in client.get("/nowhere", HTTP_HOST="localhost")["Content-Type"]

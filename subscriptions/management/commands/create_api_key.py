@@ -1,6 +1,9 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from subscriptions.api_keys import create_api_key
+from subscriptions.models import ApiKey
+from subscriptions.validation import validate_tenant_uid, validate_text
 
 
 class Command(BaseCommand):
@@ -11,7 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="A name to tell the key apart.")
 
     def handle(self, *args, tenant=None, name="", **options):
-        api_key, key = create_api_key(tenant=tenant, name=name)
+        try:
+            validate_text(name, "--name", ApiKey._meta.get_field("name").max_length)
+            if tenant is not None:
+                validate_tenant_uid(tenant)
+            api_key, key = create_api_key(tenant=tenant, name=name)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         scope = f"tenant {api_key.tenant.uid}" if api_key.tenant else "the platform"
         self.stderr.write(f"Created API key {api_key.prefix}… for {scope}.")
         self.stdout.write(key)

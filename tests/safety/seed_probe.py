@@ -1,0 +1,16 @@
+"""A property test run only by test_reproducible_seeds.py (the name is outside pytest's pattern):
+it writes down every input it is given, so two runs can be compared."""
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.seeds import examples
+
+
+@settings(max_examples=examples(30), database=None)
+@given(value=st.one_of(st.integers(), st.text(), st.binary()))
+def test_write_down_each_input(value):
+    with open(os.environ["SEED_PROBE_OUT"], "a") as out:
+        out.write(repr(value) + "\n")
