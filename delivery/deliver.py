@@ -208,7 +208,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
                              extra=delivery_context(delivery))
             request, outcome = outcomes[position]
             outcome = sender.Outcome(
-                started_at=outcome.started_at, duration_ms=outcome.duration_ms, succeeded=False,
+                started_at=outcome.started_at, duration_ms=0, succeeded=False,
                 error_class="RecordingError",
                 error_message=f"The outcome of this attempt could not be stored ({type(exc).__name__}).")
             outcomes[position] = (request, outcome)

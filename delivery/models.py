@@ -89,7 +89,7 @@ class Delivery(models.Model):
     send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The state a manual resend took the delivery from: a resend that cannot go out
     # (its endpoint was disabled meanwhile) gives a finished delivery back its state.
-    resent_from = models.CharField(max_length=16, blank=True, default="", editable=False)
+    resent_from = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=512, blank=True)
