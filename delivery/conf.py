@@ -37,6 +37,8 @@ DEFAULTS = {
     "WEBHOOKS_NOTIFY_EMAIL": False,
     # uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted.
     "WEBHOOKS_OPERATIONAL_TENANT": "",
+    # How far back a recovery (API, admin, webhooks_recover) may go.
+    "WEBHOOKS_RECOVER_WINDOW": 7 * 86400,
 }
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -91,6 +93,7 @@ class WebhookSettings:
     retention: float | None = None
     notify_email: bool = False
     operational_tenant: str = ""
+    recover_window: float = 7 * 86400
 
     @property
     def max_attempts(self):
@@ -133,6 +136,7 @@ def _load():
         retention=parse_age(raw["WEBHOOKS_RETENTION"]),
         notify_email=bool(raw["WEBHOOKS_NOTIFY_EMAIL"]),
         operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
+        recover_window=parse_age(raw["WEBHOOKS_RECOVER_WINDOW"]),
     )
 
 

@@ -119,12 +119,17 @@ def _apply_outcome(delivery, outcome, now, settings):
     return False
 
 
+def _trigger(delivery, trigger):
+    """A finished delivery resent by hand (``retry``, ``recover``) makes a manual attempt, whoever sends it."""
+    return Attempt.Trigger.MANUAL if delivery.resent_from in leases.FINISHED else trigger
+
+
 def _attempt_row(delivery, request, outcome, trigger):
     """The attempt log row, every text field cut to what its column holds."""
     return Attempt(
         delivery_id=delivery.pk,
         endpoint_id=delivery.endpoint_id,
-        trigger=trigger,
+        trigger=_trigger(delivery, trigger),
         started_at=datetime.fromtimestamp(outcome.started_at, tz=UTC),
         duration_ms=outcome.duration_ms,
         succeeded=outcome.succeeded,
@@ -233,7 +238,7 @@ def _announce(deliveries, outcomes, attempts, exhausted, held, trigger):
             continue
         if outcome.succeeded:
             fire(delivery_succeeded, sender=Delivery, delivery=delivery, attempt=attempt_of[delivery.pk])
-        elif delivery.pk in exhausted and trigger == Attempt.Trigger.SCHEDULED:
+        elif delivery.pk in exhausted and _trigger(delivery, trigger) == Attempt.Trigger.SCHEDULED:
             logger.warning("delivery exhausted", extra=delivery_context(delivery))
             fire(delivery_exhausted, sender=Delivery, delivery=delivery)
 
