@@ -9,7 +9,7 @@ from django.utils import timezone
 from delivery import conf, leases
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
-from delivery.publishing import render_body
+from delivery.publishing import check_body, render_body
 from subscriptions.event_types import live_event_type
 from subscriptions.models import Endpoint
 
@@ -82,13 +82,17 @@ def cancel_delivery(delivery):
 
 
 def send_test_event(endpoint, event_type, data=None):
-    """Send an example event to this endpoint only; returns the event."""
+    """Send an example event to this endpoint only; returns the event.
+
+    Its body obeys the payload limit and the event type's schema, as ``publish`` does.
+    """
     type_entry = live_event_type(event_type)
     now = timezone.now()
     data = data if data is not None else {"test": True, "message": "A test event from hookplatform."}
+    body = render_body(type_entry.name, data, now)
+    check_body(type_entry, body)
     with transaction.atomic():
-        event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name,
-                                     body=render_body(type_entry.name, data, now),
+        event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
         token = leases.new_token()
         delivery = Delivery.objects.create(

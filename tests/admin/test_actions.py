@@ -226,3 +226,15 @@ def test_an_action_refuses_more_rows_than_its_bound(admin_client, history, calls
                                                          "_selected_action": [history["failed"].pk]}, follow=True)
     assert messages_of(response) == ["Select at most 2 rows at a time."]
     assert calls == [] and snapshot() == before
+
+
+def test_recover_beyond_the_window_is_said_not_a_500(admin_client, history, calls):
+    """M7: the admin action obeys WEBHOOKS_RECOVER_WINDOW; the refusal is a message."""
+    long_ago = timezone.now() - timedelta(days=30)
+    before = snapshot()
+    response = admin_client.post(object_action(admin_client, history["bad"], "recover"),
+                                 {"confirm": "yes", "since_0": f"{long_ago:%Y-%m-%d}", "since_1": "00:00:00"},
+                                 follow=True)
+    assert response.status_code == 200
+    assert "at most 7 days ago" in messages_of(response)[0]
+    assert snapshot() == before
