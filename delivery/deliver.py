@@ -84,7 +84,8 @@ def _send_one(delivery):
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
         request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
         return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
-                                       error_class=type(exc).__name__, error_message=str(exc)[:1024])
+                                       error_class=type(exc).__name__,
+                                       error_message=sender._safe_message(exc, delivery.endpoint.url))  # fitted later
     return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
