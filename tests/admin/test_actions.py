@@ -91,6 +91,17 @@ def test_resend_reports_a_delivery_being_sent(admin_client, history, calls):
     assert "Resent 1 delivery. Skipped 1" in messages_of(response)[0]
 
 
+def test_resend_to_a_disabled_endpoint_is_refused_with_a_message(admin_client, history, calls):
+    """L15: a finished delivery of a disabled endpoint is not turned back into a waiting one."""
+    from subscriptions import disable_endpoint
+
+    disable_endpoint(history["good"], reason="by hand")
+    before = snapshot()
+    response = act(admin_client, Delivery, "resend", [history["succeeded"]])
+    assert "Skipped 1" in messages_of(response)[0] and "endpoint is disabled" in messages_of(response)[0]
+    assert snapshot() == before
+
+
 def test_cancel_stops_a_waiting_delivery(admin_client, history, calls):
     retrying = history["retrying"]
     before = snapshot()
