@@ -119,7 +119,11 @@ def run_confirmed(modeladmin, request, queryset, action, *, selected_mode):
     confirming = request.method == "POST" and "confirm" in request.POST
     form = action.form_class(request.POST if confirming else None, initial=action.initial(objects))
     if confirming and form.is_valid():
-        message, level = action.perform(request, objects, form.cleaned_data)
+        try:
+            message, level = action.perform(request, objects, form.cleaned_data)
+        except ValidationError as exc:  # refused by the domain (e.g. a schema, a window): said, never a 500
+            modeladmin.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return None
         for obj in objects:
             modeladmin.log_change(request, obj, action.label)
         modeladmin.message_user(request, message, level)

@@ -41,6 +41,8 @@ DEFAULTS = {
     "WEBHOOKS_NOTIFY_EMAIL": False,
     # uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted.
     "WEBHOOKS_OPERATIONAL_TENANT": "",
+    # How far back a recovery (API, admin, webhooks_recover) may go.
+    "WEBHOOKS_RECOVER_WINDOW": 7 * 86400,
 }
 
 MAX_AGE = 100 * 365 * 86400
@@ -105,6 +107,7 @@ class WebhookSettings:
     operational_tenant: str = ""
     secret_rotations_per_hour: int = 10
     encryption_keys: tuple = ()
+    recover_window: float = 7 * 86400
 
     @property
     def max_attempts(self):
@@ -149,6 +152,7 @@ def _load():
         operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
         secret_rotations_per_hour=int(raw["WEBHOOKS_SECRET_ROTATIONS_PER_HOUR"]),
         encryption_keys=_key_list(raw["WEBHOOKS_ENCRYPTION_KEYS"]),
+        recover_window=parse_age(raw["WEBHOOKS_RECOVER_WINDOW"]),
     )
 
 

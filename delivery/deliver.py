@@ -5,7 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -13,10 +13,10 @@ from delivery import conf, leases, metrics, rate_limit, send_pool, sender
 from delivery.fanout import fan_out_for_sending
 from delivery.handoff import enqueue_batch, enqueue_fan_out
 from delivery.logging import delivery_context, log_outcomes
-from delivery.models import Attempt, Delivery
+from delivery.models import Attempt, Delivery, fit
 from delivery.retry_policy import next_delay, parse_retry_after
 from delivery.returning import update_returning
-from delivery.signals import delivery_exhausted, delivery_succeeded
+from delivery.signals import delivery_exhausted, delivery_succeeded, fire
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
 from subscriptions.secrets import active_secrets
@@ -49,7 +49,11 @@ def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
     sending threads, go back to the database for a moment later.  Returns how
     many requests were started.
     """
-    return send_claimed(leases.start(delivery_ids, token), token, trigger)
+    rows = leases.start(delivery_ids, token)
+    lost = [d for d in rows if d.send_started_at is not None]
+    if lost:
+        record_lost(lost, token)
+    return send_claimed([d for d in rows if d.send_started_at is None], token, trigger)
 
 
 def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
@@ -80,7 +84,8 @@ def _send_one(delivery):
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
         request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
         return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
-                                       error_class=type(exc).__name__, error_message=str(exc)[:1024])
+                                       error_class=type(exc).__name__,
+                                       error_message=sender._safe_message(exc, delivery.endpoint.url))  # fitted later
     return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
@@ -101,7 +106,8 @@ def _apply_outcome(delivery, outcome, now, settings):
     delivery.attempt_count += 1
     delivery.last_attempt_at = now
     delivery.last_response_status = outcome.status
-    delivery.last_error = (outcome.error_message or (f"HTTP {outcome.status}" if not outcome.succeeded else ""))[:512]
+    delivery.last_error = fit(Delivery, "last_error",
+                              outcome.error_message or (f"HTTP {outcome.status}" if not outcome.succeeded else ""))
     delivery.lease_token = None
     delivery.lease_expires_at = None
     if outcome.succeeded:
@@ -116,21 +122,27 @@ def _apply_outcome(delivery, outcome, now, settings):
     return False
 
 
+def _trigger(delivery, trigger):
+    """A finished delivery resent by hand (``retry``, ``recover``) makes a manual attempt, whoever sends it."""
+    return Attempt.Trigger.MANUAL if delivery.resent_from in leases.FINISHED else trigger
+
+
 def _attempt_row(delivery, request, outcome, trigger):
+    """The attempt log row, every text field cut to what its column holds."""
     return Attempt(
         delivery_id=delivery.pk,
         endpoint_id=delivery.endpoint_id,
-        trigger=trigger,
+        trigger=_trigger(delivery, trigger),
         started_at=datetime.fromtimestamp(outcome.started_at, tz=UTC),
         duration_ms=outcome.duration_ms,
         succeeded=outcome.succeeded,
-        request_url=sender.redact_url(request.url),
+        request_url=fit(Attempt, "request_url", sender.redact_url(request.url)),
         request_headers=sender.redact_headers(request.headers),
         response_status=outcome.status,
         response_headers=outcome.headers,
-        response_body=outcome.body,
-        error_class=outcome.error_class,
-        error_message=outcome.error_message,
+        response_body=fit(Attempt, "response_body", outcome.body),
+        error_class=fit(Attempt, "error_class", outcome.error_class),
+        error_message=fit(Attempt, "error_message", outcome.error_message),
     )
 
 
@@ -152,41 +164,102 @@ def _write_states(deliveries, token):
     held = set()
     for key, ids in groups.items():
         values = {"attempt_count": F("attempt_count") + 1, "lease_token": None, "lease_expires_at": None,
-                  **dict(zip(OUTCOME_FIELDS, key))}
+                  "send_started_at": None, "resent_from": "", **dict(zip(OUTCOME_FIELDS, key))}
         held.update(pk for (pk,) in update_returning(leases.fenced(token).filter(id__in=ids), values))
     return held
 
 
-def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDULED):
-    """Write the attempt log and each delivery's new state in one transaction.
-
-    Only rows this token still holds change state: a sender whose lease
-    lapsed and was claimed again by another logs its attempts but moves
-    nothing.
-    """
-    settings = conf.get()
-    now = timezone.now()
-    exhausted, succeeded, attempts = [], [], []
-    for delivery, (request, outcome) in zip(deliveries, outcomes):
-        attempts.append(_attempt_row(delivery, request, outcome, trigger))
-        if _apply_outcome(delivery, outcome, now, settings):
-            exhausted.append(delivery)
-        elif outcome.succeeded:
-            succeeded.append(delivery)
+def _write(deliveries, attempts, token):
     with transaction.atomic():
         held = _write_states(deliveries, token)
         Attempt.objects.bulk_create(attempts)
+    return held
+
+
+def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDULED):
+    """Write the attempt log and each delivery's new state, in one transaction if it can be.
+
+    Only rows this token still holds change state: a sender whose lease
+    lapsed and was claimed again by another logs its attempts but moves
+    nothing.  If the batch's transaction fails, each delivery is recorded in
+    its own, so that one row the database refuses never loses its batch-mates'
+    outcomes (which would send them again and again).
+    """
+    settings = conf.get()
+    now = timezone.now()
+    outcomes = list(outcomes)
+    attempts = [_attempt_row(d, request, outcome, trigger) for d, (request, outcome) in zip(deliveries, outcomes)]
+    exhausted = {d.pk for d, (_, outcome) in zip(deliveries, outcomes) if _apply_outcome(d, outcome, now, settings)}
+    try:
+        held = _write(deliveries, attempts, token)
+    except DatabaseError:
+        logger.exception("recording %d outcomes at once failed; recording them one by one", len(deliveries))
+        held = _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger, now, settings)
     log_outcomes(deliveries, outcomes)
     metrics.observe(outcomes)
-    attempt_of = {a.delivery_id: a for a in attempts}
     _update_endpoint_health(deliveries, outcomes, now, settings)
-    for delivery in succeeded:
-        if delivery.pk in held:
-            delivery_succeeded.send(sender=Delivery, delivery=delivery, attempt=attempt_of[delivery.pk])
-    for delivery in exhausted:
-        if delivery.pk in held and trigger == Attempt.Trigger.SCHEDULED:
+    _announce(deliveries, outcomes, attempts, exhausted, held, trigger)
+
+
+def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger, now, settings):
+    """Each delivery in a savepoint of its own; one the database refuses fails like any error.
+
+    Changes ``outcomes``, ``attempts`` and ``exhausted`` in place for those; returns the ids written.
+    """
+    held = set()
+    for position, delivery in enumerate(deliveries):
+        try:
+            held |= _write([delivery], [attempts[position]], token)
+            continue
+        except DatabaseError as exc:
+            logger.exception("recording an attempt failed; it counts as a failed attempt",
+                             extra=delivery_context(delivery))
+            request, outcome = outcomes[position]
+            outcome = sender.Outcome(
+                started_at=outcome.started_at, duration_ms=0, succeeded=False,
+                error_class="RecordingError",
+                error_message=f"The outcome of this attempt could not be stored ({type(exc).__name__}).")
+            outcomes[position] = (request, outcome)
+        delivery.attempt_count -= 1  # the failed write's increment, made again below
+        exhausted.discard(delivery.pk)
+        if _apply_outcome(delivery, outcome, now, settings):
+            exhausted.add(delivery.pk)
+        attempts[position] = _attempt_row(delivery, sender.Request(url=request.url, headers={}, body=b""),
+                                          outcome, trigger)
+        try:
+            held |= _write([delivery], [attempts[position]], token)
+        except DatabaseError:  # its lease lapses, and the lapse counts as a failed attempt
+            logger.exception("recording a failed attempt failed", extra=delivery_context(delivery))
+    return held
+
+
+def _announce(deliveries, outcomes, attempts, exhausted, held, trigger):
+    """The host's signals, for the rows this token wrote; a receiver that raises is logged, never fatal."""
+    attempt_of = {a.delivery_id: a for a in attempts}
+    for delivery, (_, outcome) in zip(deliveries, outcomes):
+        if delivery.pk not in held:
+            continue
+        if outcome.succeeded:
+            fire(delivery_succeeded, sender=Delivery, delivery=delivery, attempt=attempt_of[delivery.pk])
+        elif delivery.pk in exhausted and _trigger(delivery, trigger) == Attempt.Trigger.SCHEDULED:
             logger.warning("delivery exhausted", extra=delivery_context(delivery))
-            delivery_exhausted.send(sender=Delivery, delivery=delivery)
+            fire(delivery_exhausted, sender=Delivery, delivery=delivery)
+
+
+def record_lost(deliveries, token):
+    """Count sends that died with their worker as failed attempts (retried, exhausted, like any failure).
+
+    Their lease lapsed after a worker had started sending them: the worker
+    crashed or was killed (a receiver may make it do so on purpose).  Sending
+    them again straight away would let such a receiver loop them forever.
+    """
+    outcomes = [(sender.Request(url=d.endpoint.url, headers={}, body=b""), sender.Outcome(
+        started_at=d.send_started_at.timestamp(), duration_ms=0, succeeded=False, error_class="WorkerLost",
+        error_message="The worker sending this attempt stopped (crashed or was killed) before it could "
+                      "record an outcome.")) for d in deliveries]
+    for delivery in deliveries:
+        logger.warning("a send died with its worker", extra=delivery_context(delivery))
+    record_outcomes(deliveries, outcomes, token)
 
 
 def _update_endpoint_health(deliveries, outcomes, now, settings):

@@ -107,6 +107,7 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         for position, row in enumerate(rows):
             row.status, row.lease_token, row.created_at = Delivery.Status.SENDING, token, now
             row.lease_expires_at = sending_until if position < send_now else queued_until
+            row.send_started_at = now if position < send_now else None  # sent by this worker at once
         Delivery.objects.bulk_create(rows, batch_size=1000)
     more_waiting = bool(unreached) or len(events) >= more_events + 1
     return rows, token, more_waiting

@@ -4,13 +4,17 @@ Every change of a delivery's state is one conditional UPDATE.  A claim gives
 a batch of rows a fresh ``lease_token`` and moves them to ``sending``; only
 the holder of that token may record their outcome.  A lease that lapses
 (its worker died, or the broker lost the task) makes the rows claimable again.
+A lease that lapses after its worker had started sending (``send_started_at``
+is set) stands for a send that died with its worker: whoever takes the rows up
+next counts that as a failed attempt instead of sending again, so a receiver
+that crashes workers cannot loop a delivery forever.
 """
 
 import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from delivery import conf
@@ -18,6 +22,7 @@ from delivery.models import Delivery
 
 Status = Delivery.Status
 WAITING = (Status.PENDING, Status.RETRYING)
+FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
 
 def new_token():
@@ -60,11 +65,15 @@ def claim_expired(limit, now=None):
 
 
 def claim_one(delivery_id, now=None):
-    """Claim one delivery now, whatever its schedule, unless it is being sent already."""
+    """Claim one delivery now, whatever its schedule, unless it is being sent already
+    or its endpoint is disabled (a resend would only park it)."""
     now = now or timezone.now()
     token = new_token()
-    claimed = Delivery.objects.filter(Q(pk=delivery_id) & ~Q(status=Status.SENDING)).update(
+    claimed = Delivery.objects.filter(
+        Q(pk=delivery_id) & ~Q(status=Status.SENDING) & Q(endpoint__disabled=False)
+    ).update(
         status=Status.SENDING,
+        resent_from=F("status"),
         lease_token=token,
         lease_expires_at=now + timedelta(seconds=conf.get().queue_lease),
         next_attempt_at=None,
@@ -73,29 +82,42 @@ def claim_one(delivery_id, now=None):
 
 
 def start(ids, token, now=None):
-    """A worker takes up a claimed batch: extend the lease to cover sending it, load the rows."""
+    """A worker takes up a claimed batch: extend the lease to cover sending it, load the rows.
+
+    Rows come back as they were before this call: a row whose
+    ``send_started_at`` is already set was being sent by a worker that
+    vanished (see ``deliver.record_lost``); only the others are marked started.
+    """
     now = now or timezone.now()
     held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
-    held.update(lease_expires_at=now + timedelta(seconds=conf.get().execution_lease))
-    return list(
+    rows = list(
         held.select_related("event", "endpoint").prefetch_related("endpoint__secrets").order_by("id")
     )
+    held.filter(send_started_at__isnull=True).update(
+        lease_expires_at=now + timedelta(seconds=conf.get().execution_lease), send_started_at=now)
+    return rows
 
 
 def release(deliveries, token, *, next_attempt_at):
     """Give claimed deliveries back without an attempt (endpoint disabled, over its rate limit).
 
     ``next_attempt_at=None`` parks them until their endpoint is enabled again.
+    A finished delivery that was resent by hand goes back to its finished
+    state instead: parking would make it wait, and go out again, on enable.
     """
-    for status in WAITING:
-        group = [d.pk for d in deliveries if _waiting_status(d) == status]
-        if group:
-            Delivery.objects.filter(id__in=group, lease_token=token, status=Status.SENDING).update(
-                status=status, lease_token=None, lease_expires_at=None, next_attempt_at=next_attempt_at
-            )
+    groups = {}
+    for delivery in deliveries:
+        groups.setdefault(_released_status(delivery, parked=next_attempt_at is None), []).append(delivery.pk)
+    for status, group in groups.items():
+        Delivery.objects.filter(id__in=group, lease_token=token, status=Status.SENDING).update(
+            status=status, lease_token=None, lease_expires_at=None, send_started_at=None, resent_from="",
+            next_attempt_at=None if status in FINISHED else next_attempt_at,
+        )
 
 
-def _waiting_status(delivery):
+def _released_status(delivery, *, parked):
+    if parked and delivery.resent_from in FINISHED:
+        return delivery.resent_from
     return Status.RETRYING if delivery.attempt_count else Status.PENDING
 
 

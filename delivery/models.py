@@ -8,6 +8,17 @@ from subscriptions import ids
 from subscriptions.models import Endpoint, Tenant
 
 
+def fit(model, field_name, text):
+    """``text`` as the column can store it: no NUL (PostgreSQL refuses it), cut to its max_length.
+
+    For every field written from what a receiver, the network or a tenant sent:
+    one value too long for its column must not fail the write of a whole batch.
+    """
+    text = (text or "").replace("\x00", "\ufffd")
+    limit = model._meta.get_field(field_name).max_length
+    return text[:limit] if limit else text
+
+
 class Event(models.Model):
     """A published event: the outbox row written in the publisher's transaction.
 
@@ -73,6 +84,12 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set when a worker starts sending under its lease, cleared with the outcome: a lease that
+    # lapses while it is set means the send died with its worker, which counts as a failed attempt.
+    send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The state a manual resend took the delivery from: a resend that cannot go out
+    # (its endpoint was disabled meanwhile) gives a finished delivery back its state.
+    resent_from = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=512, blank=True)
@@ -117,7 +134,8 @@ class Attempt(models.Model):
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()
     succeeded = models.BooleanField()
-    request_url = models.CharField(max_length=2048)
+    # Text, not varchar: redaction may lengthen a URL that was valid at its full 2,048 characters.
+    request_url = models.TextField()
     request_headers = models.JSONField(default=dict)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_headers = models.JSONField(null=True, blank=True)

@@ -6,7 +6,9 @@ Connected to ``endpoint_disabled`` and ``delivery_exhausted`` when the
 ``endpoint.disabled`` / ``delivery.exhausted`` to that platform-level
 tenant's endpoints (your own alerting receiver, Slack bridge, ...).
 
-A notification never breaks the delivery path: failures are logged.  Events
+A notification never breaks the delivery path: failures are logged.  URLs
+appear only redacted (``Endpoint.redacted_url``): mail, operational events
+(stored as event bodies and sent to another receiver) never carry a password.  Events
 about the operational tenant's own endpoints are not published to it again,
 so a broken alert receiver cannot feed itself.  Exhaustion mail is sent at
 most once per endpoint per hour (through Django's cache), so an endpoint that
@@ -60,12 +62,12 @@ def on_endpoint_disabled(sender, endpoint, reason, **kwargs):
     context = {"endpoint_id": endpoint.pk}
     if settings.notify_email:
         _safely("email", lambda: _mail(
-            tenant, f"Webhook endpoint disabled: {endpoint.url}",
-            f"Your webhook endpoint {endpoint.url} ({endpoint.pk}) was disabled.\n\nReason: {reason}\n\n"
+            tenant, f"Webhook endpoint disabled: {endpoint.redacted_url}",
+            f"Your webhook endpoint {endpoint.redacted_url} ({endpoint.pk}) was disabled.\n\nReason: {reason}\n\n"
             "Deliveries to it are kept and are sent when it is enabled again.",
         ), **context)
     if settings.operational_tenant:
-        data = {"tenant": tenant.uid, "endpoint_id": endpoint.pk, "url": endpoint.url, "reason": reason,
+        data = {"tenant": tenant.uid, "endpoint_id": endpoint.pk, "url": endpoint.redacted_url, "reason": reason,
                 "disabled_at": endpoint.disabled_at}
         key = f"endpoint.disabled:{endpoint.pk}:{endpoint.disabled_at:%Y%m%dT%H%M%S%f}" if endpoint.disabled_at \
             else None
@@ -82,7 +84,7 @@ def on_delivery_exhausted(sender, delivery, **kwargs):
         _safely("email", lambda: _mail(
             tenant, f"Webhook delivery failed: {delivery.event.event_type}",
             f"The event {delivery.event_id} ({delivery.event.event_type}) could not be delivered to "
-            f"{delivery.endpoint.url} after {delivery.attempt_count} attempts.\nLast error: "
+            f"{delivery.endpoint.redacted_url} after {delivery.attempt_count} attempts.\nLast error: "
             f"{delivery.last_error or '-'}\n\nFurther failures to this endpoint within the hour are not mailed.",
         ), **context)
     if settings.operational_tenant:

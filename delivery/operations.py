@@ -9,8 +9,9 @@ from django.utils import timezone
 from delivery import conf, leases
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
-from delivery.publishing import render_body
+from delivery.publishing import check_body, render_body
 from subscriptions.event_types import live_event_type
+from subscriptions.models import Endpoint
 
 Status = Delivery.Status
 
@@ -19,9 +20,14 @@ def retry_delivery(delivery):
     """Send a delivery again now, as a new attempt, whatever its state but ``sending``.
 
     The attempt uses the same ``webhook-id`` and body, so receivers can de-duplicate.
+    Refused while the endpoint is disabled: the resend could only wait for the
+    endpoint, and a finished delivery would look as if it were waiting again.
     """
     ids, token = leases.claim_one(delivery.pk)
     if not ids:
+        if Endpoint.objects.filter(pk=delivery.endpoint_id, disabled=True).exists():
+            raise ValidationError("The endpoint is disabled; enable it before resending.",
+                                  code="endpoint_disabled")
         raise ValidationError("This delivery is being sent right now.", code="busy")
     transaction.on_commit(lambda: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
     delivery.refresh_from_db()
@@ -31,26 +37,37 @@ def retry_delivery(delivery):
 def recover_endpoint(endpoint, *, since, progress=None):
     """Resend every failed delivery to ``endpoint`` created since ``since``; returns the count.
 
-    ``progress(claimed)`` is called after each batch (the ``webhooks_recover`` command draws a bar).
+    ``since`` may go back at most ``WEBHOOKS_RECOVER_WINDOW``.  The request
+    does one UPDATE: the deliveries become due now, marked as manual resends
+    of failed deliveries, and the dispatcher sends them in its bounded batches
+    (as Svix runs recovery in the background).  ``progress(count)`` is called
+    once they are scheduled (the ``webhooks_recover`` command draws a bar).
     """
-    if since > timezone.now():
+    _check_recoverable(endpoint, since)
+    now = timezone.now()
+    count = Delivery.objects.filter(endpoint=endpoint, status=Status.FAILED, created_at__gte=since).update(
+        status=Status.RETRYING, next_attempt_at=now, resent_from=Status.FAILED,
+        lease_token=None, lease_expires_at=None,
+    )
+    if progress:
+        progress(count)
+    return count
+
+
+def _check_recoverable(endpoint, since):
+    now = timezone.now()
+    window = conf.get().recover_window
+    if since > now:
         raise ValidationError("since must be in the past.", code="invalid")
-    batch_size = conf.get().batch_size
-    failed = Delivery.objects.filter(endpoint=endpoint, status=Status.FAILED, created_at__gte=since)
-    total = 0
-    while True:
-        ids = list(failed.order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return total
-        token = leases.new_token()
-        claimed = Delivery.objects.filter(id__in=ids, status=Status.FAILED).update(
-            status=Status.SENDING, lease_token=token, next_attempt_at=None,
-            lease_expires_at=timezone.now() + timedelta(seconds=conf.get().queue_lease),
-        )
-        total += claimed
-        transaction.on_commit(lambda ids=ids, token=token: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
-        if progress:
-            progress(claimed)
+    if since < now - timedelta(seconds=window):
+        raise ValidationError(f"since may be at most {_age(window)} ago (WEBHOOKS_RECOVER_WINDOW).",
+                              code="invalid")
+    if endpoint.disabled:
+        raise ValidationError("The endpoint is disabled; enable it before recovering.", code="endpoint_disabled")
+
+
+def _age(seconds):
+    return f"{seconds / 86400:g} days" if seconds >= 86400 else f"{seconds:g} seconds"
 
 
 def cancel_delivery(delivery):
@@ -65,13 +82,17 @@ def cancel_delivery(delivery):
 
 
 def send_test_event(endpoint, event_type, data=None):
-    """Send an example event to this endpoint only; returns the event."""
+    """Send an example event to this endpoint only; returns the event.
+
+    Its body obeys the payload limit and the event type's schema, as ``publish`` does.
+    """
     type_entry = live_event_type(event_type)
     now = timezone.now()
     data = data if data is not None else {"test": True, "message": "A test event from hookplatform."}
+    body = render_body(type_entry.name, data, now)
+    check_body(type_entry, body)
     with transaction.atomic():
-        event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name,
-                                     body=render_body(type_entry.name, data, now),
+        event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
         token = leases.new_token()
         delivery = Delivery.objects.create(

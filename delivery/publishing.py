@@ -65,6 +65,14 @@ def _check_schema(event_type, body):
         )
 
 
+def check_body(type_entry, body):
+    """What every event body must pass, published or sent as a test: the size limit, then the schema."""
+    limit = conf.get().max_payload_bytes
+    if len(body.encode()) > limit:
+        raise ValidationError(f"The payload is over the limit of {limit} bytes.", code="too_large")
+    _check_schema(type_entry, body)
+
+
 def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None):
     """Record an event for every matching endpoint of ``tenant``; returns the ``Event``.
 
@@ -79,11 +87,7 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
     type_entry = live_event_type(event_type)
     occurred_at = occurred_at or timezone.now()
     body = render_body(type_entry.name, data, occurred_at)
-    if len(body.encode()) > settings.max_payload_bytes:
-        raise ValidationError(
-            f"The payload is over the limit of {settings.max_payload_bytes} bytes.", code="too_large"
-        )
-    _check_schema(type_entry, body)
+    check_body(type_entry, body)
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or "\x00" in idempotency_key
                                         or not 1 <= len(idempotency_key) <= 255):
         raise ValidationError("idempotency_key must be a string of 1 to 255 characters, without NUL.",

@@ -3,8 +3,11 @@
 Each batch is one short transaction that deletes at most ``batch_size`` rows
 by primary key, so workers keep recording outcomes between batches (no long
 lock on SQLite, no long-running transaction on PostgreSQL).  Waiting or
-sending deliveries are never deleted, however old, nor their events: a
-disabled endpoint's kept deliveries survive until they are sent or cancelled.
+sending deliveries are never deleted, however old, nor their events, nor
+their attempts: a disabled endpoint's kept deliveries survive, with their
+history, until they are sent or cancelled.  A batch locks the deliveries it
+touches and deletes only what still qualifies, so a delivery resent while the
+batch was being chosen is not taken with its event.
 """
 
 import logging
@@ -35,7 +38,7 @@ class PurgeReport:
 def old_querysets(cutoff):
     """What may go, by table, oldest first (rows are time-ordered by primary key)."""
     return {
-        "attempts": Attempt.objects.filter(started_at__lt=cutoff),
+        "attempts": Attempt.objects.filter(started_at__lt=cutoff, delivery__status__in=FINISHED),
         "deliveries": Delivery.objects.filter(status__in=FINISHED, finished_at__lt=cutoff),
         "events": Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
         .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk"))
@@ -48,13 +51,23 @@ def count_old(cutoff):
     return {name: queryset.count() for name, queryset in old_querysets(cutoff).items()}
 
 
+# The deliveries a batch of each table's rows stands on (locked before the delete).
+_DELIVERIES_OF = {Attempt: "attempts__id__in", Delivery: "id__in", Event: "event_id__in"}
+
+
 def _delete_batch(queryset, batch_size):
+    """Delete up to ``batch_size`` rows that still qualify; returns (candidates, deleted)."""
     with transaction.atomic():
         ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
-            return 0
-        queryset.model.objects.filter(pk__in=ids).delete()
-        return len(ids)
+            return 0, 0
+        # A resend (a conditional UPDATE of the delivery) waits for this transaction, or went first and
+        # is seen by the delete below, which checks the conditions again.
+        list(Delivery.objects.select_for_update().filter(**{_DELIVERIES_OF[queryset.model]: ids})
+             .values_list("pk", flat=True))
+        still = queryset.model.objects.filter(pk__in=list(queryset.filter(pk__in=ids).values_list("pk", flat=True)))
+        deleted = still.delete()[1].get(queryset.model._meta.label, 0)
+        return len(ids), deleted
 
 
 def purge(older_than, *, batch_size=BATCH_SIZE, max_seconds=None, progress=None, pause=0.0):
@@ -77,11 +90,11 @@ def purge(older_than, *, batch_size=BATCH_SIZE, max_seconds=None, progress=None,
             if deadline and time.monotonic() > deadline:
                 report.complete = False
                 return report
-            deleted = _delete_batch(queryset, batch_size)
+            candidates, deleted = _delete_batch(queryset, batch_size)
             report.deleted[table] += deleted
             if progress and deleted:
                 progress(table, deleted)
-            if deleted < batch_size:
+            if candidates < batch_size:
                 break
             if pause:
                 time.sleep(pause)

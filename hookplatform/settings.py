@@ -198,6 +198,7 @@ for _name, _parse in {
     "WEBHOOKS_RETENTION": str,
     "WEBHOOKS_NOTIFY_EMAIL": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "WEBHOOKS_OPERATIONAL_TENANT": str,
+    "WEBHOOKS_RECOVER_WINDOW": str,
 }.items():
     if os.environ.get(_name):
         globals()[_name] = _parse(os.environ[_name])

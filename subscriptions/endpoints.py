@@ -170,8 +170,12 @@ def update_endpoint(endpoint, **changes):
 
 
 def disable_endpoint(endpoint, *, reason):
-    """Stop sending to an endpoint.  Its pending deliveries are kept for when it comes back."""
-    from delivery.signals import endpoint_disabled
+    """Stop sending to an endpoint.  Its pending deliveries are kept for when it comes back.
+
+    ``endpoint_disabled`` fires once the disable is committed, robustly: a
+    host receiver can neither roll it back nor fail the caller.
+    """
+    from delivery.signals import endpoint_disabled, fire
 
     updated = Endpoint.objects.filter(pk=endpoint.pk, disabled=False).update(
         disabled=True, disabled_reason=storable_text(reason, 512), disabled_at=timezone.now(),
@@ -180,7 +184,7 @@ def disable_endpoint(endpoint, *, reason):
     endpoint.refresh_from_db()
     _park_waiting(endpoint, next_attempt_at=None)
     if updated:
-        endpoint_disabled.send(sender=Endpoint, endpoint=endpoint, reason=reason)
+        transaction.on_commit(lambda: fire(endpoint_disabled, sender=Endpoint, endpoint=endpoint, reason=reason))
     return endpoint
 
 

@@ -25,7 +25,8 @@ class TestEventSerializer(serializers.Serializer):
 
 
 class RecoverSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(help_text="Resend every failed delivery to the endpoint created since then.")
+    since = serializers.DateTimeField(help_text="Resend every failed delivery to the endpoint created since then "
+                                                "(at most WEBHOOKS_RECOVER_WINDOW, default 7 days, ago).")
 
 
 class RecoveredSerializer(serializers.Serializer):
@@ -34,7 +35,8 @@ class RecoveredSerializer(serializers.Serializer):
 
 
 class StatsQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="Start of the window; default 24 h ago.")
+    since = serializers.DateTimeField(required=False,
+                                      help_text="Start of the window, at most 30 days ago; default 24 h ago.")
 
 
 class DeliveryCountsSerializer(serializers.Serializer):

@@ -98,9 +98,10 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(summary="Send a delivery again now", request=None,
                    responses={202: s.DeliverySerializer,
-                              409: OpenApiResponse(ErrorSerializer, description="Being sent right now.")},
+                              409: OpenApiResponse(ErrorSerializer, description="Being sent right now, or its "
+                                                                                "endpoint is disabled.")},
                    description="A new attempt with the same `webhook-id` and body, whatever the delivery's "
-                               "state; 409 while it is being sent.")
+                               "state; 409 while it is being sent or while its endpoint is disabled.")
     @action(detail=True, methods=["post"], filter_backends=[])
     def retry(self, request, tenant_uid=None, pk=None):
         delivery = self.get_object()
@@ -136,26 +137,35 @@ class EndpointTrafficViewSet(EndpointLookupMixin, ApiViewSet):
         return Response(s.EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Resend every failed delivery since a time", request=s.RecoverSerializer,
-                   responses={202: s.RecoveredSerializer})
+                   responses={202: s.RecoveredSerializer,
+                              409: OpenApiResponse(ErrorSerializer, description="The endpoint is disabled.")},
+                   description="`since` may be at most `WEBHOOKS_RECOVER_WINDOW` (default 7 days) ago. The "
+                               "deliveries become due at once and go out in the background.")
     @action(detail=True, methods=["post"])
     def recover(self, request, tenant_uid=None, pk=None):
         endpoint = self.get_object()
         serializer = s.RecoverSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         since = serializer.validated_data["since"]
+        if endpoint.disabled:
+            raise Conflict("The endpoint is disabled; enable it before recovering.")
         with domain_errors("since"):
             count = operations.recover_endpoint(endpoint, since=since)
         return Response(s.RecoveredSerializer({"since": since, "count": count}).data,
                         status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Counts by outcome and latency percentiles", parameters=[s.StatsQuerySerializer],
+                   description="`since` may be at most 30 days ago; latencies are those of the window's most "
+                               "recent 10,000 attempts.",
                    responses={200: s.StatsSerializer})
     @action(detail=True, methods=["get"])
     def stats(self, request, tenant_uid=None, pk=None):
         endpoint = self.get_object()
         query = s.StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(s.StatsSerializer(endpoint_stats(endpoint, query.validated_data.get("since"))).data)
+        with domain_errors("since"):
+            stats = endpoint_stats(endpoint, query.validated_data.get("since"))
+        return Response(s.StatsSerializer(stats).data)
 
     @extend_schema(summary="List the endpoint's attempts", responses={200: s.AttemptSerializer(many=True)},
                    description="Newest first (by start time).")

@@ -91,6 +91,17 @@ def test_resend_reports_a_delivery_being_sent(admin_client, history, calls):
     assert "Resent 1 delivery. Skipped 1" in messages_of(response)[0]
 
 
+def test_resend_to_a_disabled_endpoint_is_refused_with_a_message(admin_client, history, calls):
+    """L15: a finished delivery of a disabled endpoint is not turned back into a waiting one."""
+    from subscriptions import disable_endpoint
+
+    disable_endpoint(history["good"], reason="by hand")
+    before = snapshot()
+    response = act(admin_client, Delivery, "resend", [history["succeeded"]])
+    assert "Skipped 1" in messages_of(response)[0] and "endpoint is disabled" in messages_of(response)[0]
+    assert snapshot() == before
+
+
 def test_cancel_stops_a_waiting_delivery(admin_client, history, calls):
     retrying = history["retrying"]
     before = snapshot()
@@ -160,7 +171,7 @@ def test_recover_resends_failed_deliveries_since_the_chosen_time(admin_client, h
                                        "since_1": f"{since:%H:%M:%S}"}, follow=True)
     assert calls == [("recover_endpoint", bad.pk)]
     assert "Resending 1 failed delivery" in messages_of(response)[0]
-    assert Delivery.objects.get(pk=history["failed"].pk).status == "sending"
+    assert Delivery.objects.get(pk=history["failed"].pk).status == "retrying"  # due now, for the dispatcher
     assert changed(before, snapshot()) == {("deliveries", history["failed"].pk)}  # not the 3-day-old one
 
 
@@ -227,3 +238,15 @@ def test_an_action_refuses_more_rows_than_its_bound(admin_client, history, calls
                                                          "_selected_action": [history["failed"].pk]}, follow=True)
     assert messages_of(response) == ["Select at most 2 rows at a time."]
     assert calls == [] and snapshot() == before
+
+
+def test_recover_beyond_the_window_is_said_not_a_500(admin_client, history, calls):
+    """M7: the admin action obeys WEBHOOKS_RECOVER_WINDOW; the refusal is a message."""
+    long_ago = timezone.now() - timedelta(days=30)
+    before = snapshot()
+    response = admin_client.post(object_action(admin_client, history["bad"], "recover"),
+                                 {"confirm": "yes", "since_0": f"{long_ago:%Y-%m-%d}", "since_1": "00:00:00"},
+                                 follow=True)
+    assert response.status_code == 200
+    assert "at most 7 days ago" in messages_of(response)[0]
+    assert snapshot() == before

@@ -101,15 +101,18 @@ def test_manual_attempts_do_not_signal_exhaustion(make_delivery, heard):
     assert Attempt.objects.get(delivery=delivery).trigger == "manual"
 
 
-def test_410_gone_disables_the_endpoint_with_a_reason(make_delivery, endpoint, heard):
-    attempt(make_delivery(), answer(410))
+def test_410_gone_disables_the_endpoint_with_a_reason(make_delivery, endpoint, heard,
+                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # endpoint_disabled fires on commit
+        attempt(make_delivery(), answer(410))
     endpoint.refresh_from_db()
     assert endpoint.disabled and "410" in endpoint.disabled_reason and endpoint.disabled_at
     assert [(n, kw["endpoint"].pk, kw["reason"]) for n, kw in heard] == [
         ("disabled", endpoint.pk, endpoint.disabled_reason)]
 
 
-def test_long_failure_streak_disables_and_keeps_pending_deliveries(make_delivery, endpoint, settings, heard):
+def test_long_failure_streak_disables_and_keeps_pending_deliveries(make_delivery, endpoint, settings, heard,
+                                                                   django_capture_on_commit_callbacks):
     settings.WEBHOOKS_DISABLE_AFTER = 3600
     delivery = attempt(make_delivery(), answer(500))
     endpoint.refresh_from_db()
@@ -119,7 +122,8 @@ def test_long_failure_streak_disables_and_keeps_pending_deliveries(make_delivery
     newer = publish("invoice.paid", {"n": 2}, tenant="org_42")
     Delivery.objects.create(event=newer, endpoint=endpoint, tenant_id=endpoint.tenant_id,
                             status=Status.PENDING, next_attempt_at=timezone.now() + timedelta(seconds=30))
-    delivery = attempt(delivery, answer(500))
+    with django_capture_on_commit_callbacks(execute=True):  # endpoint_disabled fires on commit
+        delivery = attempt(delivery, answer(500))
 
     endpoint.refresh_from_db()
     assert endpoint.disabled and "Every attempt has failed since" in endpoint.disabled_reason
@@ -164,7 +168,7 @@ def test_attempt_log_redacts_credentials(make_delivery, endpoint):
     assert logged.request_headers["webhook-id"] == delivery.event_id
 
 
-def test_deliver_batch_sends_signs_and_signals(invoice_paid, receiver, heard):
+def test_deliver_batch_sends_signs_and_signals(invoice_paid, receiver, heard, django_capture_on_commit_callbacks):
     """In-process, against a real receiver: the whole send path and its signals."""
     from delivery.fanout import fan_out_for_sending
     from subscriptions import reveal_secret
@@ -175,7 +179,8 @@ def test_deliver_batch_sends_signs_and_signals(invoice_paid, receiver, heard):
     receiver.answer("/gone", 410)
     event = publish("invoice.paid", {"n": 1}, tenant="org_42")
     rows, token, _ = fan_out_for_sending(event.id, send_now=0)  # queued, as the dispatcher's batches are
-    assert deliver_batch([row.pk for row in rows], token) == 2
+    with django_capture_on_commit_callbacks(execute=True):  # endpoint_disabled fires on commit
+        assert deliver_batch([row.pk for row in rows], token) == 2
 
     from standardwebhooks.webhooks import Webhook
     [got] = receiver.to("/ok")

@@ -90,3 +90,31 @@ def test_a_failing_mail_server_does_not_break_disabling(endpoint, settings, djan
         disable_endpoint(endpoint, reason="down")
     endpoint.refresh_from_db()
     assert endpoint.disabled
+
+
+def test_notifications_carry_only_redacted_urls(db, receiver, settings, mailoutbox,
+                                                django_capture_on_commit_callbacks):
+    """M5: a receiver answers 410 to its only attempt: mail and operational events never hold the password."""
+    from delivery.deliver import deliver_batch
+    from delivery.fanout import fan_out_for_sending
+    from delivery.publishing import publish
+
+    settings.WEBHOOKS_NOTIFY_EMAIL = True
+    settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"
+    settings.WEBHOOKS_RETRY_SCHEDULE = ""  # one attempt: exhausted at once
+    ensure_event_type("invoice.paid")
+    create_tenant("org_m5", name="Org M5", contact_email="ops@org-m5.example")
+    password = "hunter2-s3cret"
+    endpoint = create_endpoint("org_m5", url=f"http://alice:{password}@127.0.0.1:{receiver.port}/gone")
+    receiver.answer("/gone", 410)
+    event = publish("invoice.paid", {"n": 1}, tenant="org_m5")
+    rows, token, _ = fan_out_for_sending(event.id, send_now=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_batch([row.pk for row in rows], token)
+
+    assert len(mailoutbox) == 2  # disabled, exhausted
+    published = Event.objects.filter(tenant__uid="ops")
+    assert {e.event_type for e in published} == {"endpoint.disabled", "delivery.exhausted"}
+    said = [m.subject + m.body for m in mailoutbox] + [e.body for e in published]
+    assert all(password not in text for text in said), said
+    assert endpoint.redacted_url in mailoutbox[0].subject + mailoutbox[1].body

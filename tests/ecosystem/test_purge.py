@@ -75,10 +75,10 @@ def test_purge_keeps_recent_rows_and_anything_still_waiting(endpoint):
 
     report = retention.purge(30 * 86400, batch_size=2)
 
-    # The waiting deliveries' old attempts go; the deliveries and their events stay.
-    assert report.deleted == {"attempts": 6 + 2, "deliveries": 3, "events": 3}
+    # L13: the waiting deliveries stay with their events and their history (their old attempts too).
+    assert report.deleted == {"attempts": 6, "deliveries": 3, "events": 3}
     assert set(Delivery.objects.filter(status="retrying").values_list("id", flat=True)) == {d.id for d in waiting}
-    assert counts() == {"attempts": 4, "deliveries": 6, "events": 6}
+    assert counts() == {"attempts": 4 + 2, "deliveries": 6, "events": 6}
 
 
 def test_purge_refuses_an_age_inside_the_idempotency_window(endpoint):
@@ -163,3 +163,30 @@ def test_purging_100000_old_attempts_in_batches_while_deliveries_go_on(live_work
     assert published, "no event was published while the purge ran"
     assert after["attempts"] == len(published)
     assert after["events"] == len(published)
+
+
+def test_a_delivery_resent_while_its_event_is_being_purged_survives(endpoint, handed_over):
+    """L13: an operator resends an old delivery between the purge choosing its event and deleting it."""
+    from django.db import connection
+
+    from delivery.operations import retry_delivery
+
+    make_history(endpoint, events=2, attempts_per_delivery=1)
+    resent = Delivery.objects.order_by("id").first()
+    chosen = []
+
+    def resend_after_the_events_are_chosen(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not chosen and sql.lstrip().startswith("SELECT") and 'FROM "hookplatform_event"' in sql:
+            chosen.append(sql)
+            retry_delivery(resent)  # in between: the event is chosen, not yet deleted
+        return result
+
+    # The events' batch (its deliveries finished long ago: as if they finished between purge's steps).
+    events = retention.old_querysets(timezone.now() - timedelta(days=30))["events"]
+    with connection.execute_wrapper(resend_after_the_events_are_chosen):
+        retention._delete_batch(events, 10)
+
+    assert chosen, "the purge never chose events"
+    assert Delivery.objects.filter(pk=resent.pk, status="sending").exists()
+    assert Event.objects.filter(pk=resent.event_id).exists()

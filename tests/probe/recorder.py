@@ -42,7 +42,15 @@ _receivers = {
 }
 
 
+def raise_always(sender, **kwargs):
+    """A host receiver with a bug (connected first when ``PROBE_SIGNALS_RAISE`` is set)."""
+    raise RuntimeError("a host receiver that raises")
+
+
 def connect():
+    if os.environ.get("PROBE_SIGNALS_RAISE"):
+        for signal in _receivers:
+            signal.connect(raise_always, dispatch_uid=f"tests.probe.raise.{id(signal)}")
     for signal, receiver in _receivers.items():
         signal.connect(receiver, dispatch_uid=f"tests.probe.{id(signal)}")
 
