@@ -10,9 +10,14 @@ Two guarantees on top of ``requests``:
   of any request that outlives its deadline, so a receiver that trickles its
   status line or headers one byte at a time cannot hold a worker longer than
   the timeout.
+- **Nothing carried between requests.** Redirects are never prepared (so
+  ``requests`` never reads a 3xx body on its own), and no cookie is ever
+  stored or sent: one tenant's receiver cannot plant cookies that travel
+  with another tenant's webhooks, nor fill the worker's memory with them.
 """
 
 import heapq
+import http.cookiejar
 import os
 import socket
 import threading
@@ -20,7 +25,12 @@ import time
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from delivery.urllib3_guard import require_bounded_decoding
+
+require_bounded_decoding()
 
 _local = threading.local()
 
@@ -135,6 +145,33 @@ class PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
+class NoCookies(RequestsCookieJar):
+    """A jar that stays empty: every cookie is refused by its policy and by ``set_cookie``."""
+
+    def __init__(self):
+        super().__init__(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+    def set_cookie(self, cookie, *args, **kwargs):
+        pass
+
+
+class IsolatedSession(requests.Session):
+    """A session that keeps nothing from one answer for the next.
+
+    ``Session.send`` resolves redirects even with ``allow_redirects=False``
+    (to offer the next request), and doing so reads and decodes the whole 3xx
+    body past any limit: with no redirect target there is nothing to resolve.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.cookies = NoCookies()
+        self.max_redirects = 0
+
+    def get_redirect_target(self, resp):
+        return None
+
+
 _session_lock = threading.Lock()
 _session = None
 _session_pid = None
@@ -146,7 +183,7 @@ def session(pool_size=64):
     if _session is None or _session_pid != os.getpid():
         with _session_lock:
             if _session is None or _session_pid != os.getpid():
-                new = requests.Session()
+                new = IsolatedSession()
                 adapter = PinnedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
                 new.mount("http://", adapter)
                 new.mount("https://", adapter)
