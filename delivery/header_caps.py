@@ -25,11 +25,14 @@ def _clip(text, limit):
     return data[:room].decode("utf-8", errors="ignore") + CUT, True
 
 
-def cap_headers(headers):
-    """The storable part of ``headers`` (a mapping, or None without an answer)."""
+def cap_headers(headers, dropped=0):
+    """The storable part of ``headers`` (a mapping, or None without an answer).
+
+    ``dropped``: header lines already left out while the answer was read.
+    """
     if headers is None:
         return None
-    kept, used, dropped, clipped = {}, 0, 0, 0
+    kept, used, clipped = {}, 0, 0
     for name, value in headers.items():
         name, name_cut = _clip(str(name), MAX_NAME_BYTES)
         room = min(MAX_VALUE_BYTES, MAX_TOTAL_BYTES - used - len(name.encode()))

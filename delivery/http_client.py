@@ -26,8 +26,11 @@ import time
 import requests
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from delivery.bounded_head import BoundedHeadHTTPConnection, BoundedHeadHTTPSConnection
 from delivery.urllib3_guard import require_bounded_decoding
 
 require_bounded_decoding()
@@ -117,11 +120,11 @@ class _Watched:
 
 
 class WatchedHTTPConnectionPool(_Watched, HTTPConnectionPool):
-    pass
+    ConnectionCls = BoundedHeadHTTPConnection
 
 
 class WatchedHTTPSConnectionPool(_Watched, HTTPSConnectionPool):
-    pass
+    ConnectionCls = BoundedHeadHTTPSConnection
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -144,6 +147,18 @@ class PinnedAdapter(HTTPAdapter):
                 pool_kwargs["assert_hostname"] = hostname
         return host_params, pool_kwargs
 
+    def build_response(self, req, resp):
+        """``HTTPAdapter.build_response`` without parsing the answer's cookies into ``response.cookies``."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw, response.reason = resp, resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
+        response.cookies = NoCookies()
+        response.request, response.connection = req, self
+        return response
+
 
 class NoCookies(RequestsCookieJar):
     """A jar that stays empty: every cookie is refused by its policy and by ``set_cookie``."""
@@ -153,6 +168,9 @@ class NoCookies(RequestsCookieJar):
 
     def set_cookie(self, cookie, *args, **kwargs):
         pass
+
+    def extract_cookies(self, response, request):
+        pass  # not even parsed: 99 big Set-Cookie headers would be copied once more per answer
 
 
 class IsolatedSession(requests.Session):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import idna
 import requests
 
+from delivery.bounded_head import dropped_header_lines
 from delivery.header_caps import cap_headers
 from delivery.http_client import attempt_context, session
 from delivery.signing import signature_header
@@ -89,6 +90,11 @@ def _storable(text):
     return text.replace("\x00", "\ufffd")
 
 
+def _stored_headers(response):
+    capped = cap_headers(response.headers, dropped_header_lines(response))
+    return {_storable(k): _storable(v) for k, v in capped.items()}
+
+
 ADDRESS_TTL = 30.0
 _addresses = {}
 _addresses_lock = threading.Lock()
@@ -152,7 +158,7 @@ def send(request, *, timeout, body_limit):
             duration_ms=int((time.monotonic() - start) * 1000),
             succeeded=200 <= status < 300,
             status=status,
-            headers={_storable(k): _storable(v) for k, v in cap_headers(response.headers).items()},
+            headers=_stored_headers(response),
             body=_storable(raw.decode("utf-8", errors="replace")),
         )
     except Exception as exc:  # every failure of the receiver or network is a failed attempt
