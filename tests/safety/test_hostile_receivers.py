@@ -150,10 +150,14 @@ def rss_bytes():
 
 
 class PeakRss:
-    """The highest resident size of this process seen while the block runs (sampled every 5 ms)."""
+    """The highest resident size seen while the block runs (sampled every 5 ms): of this process, or
+    whatever ``measure()`` returns (e.g. a worker's ``group_rss``)."""
+
+    def __init__(self, measure=rss_bytes):
+        self.measure = measure
 
     def __enter__(self):
-        self.before = self.peak = rss_bytes()
+        self.before = self.peak = self.measure()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -161,7 +165,10 @@ class PeakRss:
 
     def _sample(self):
         while not self._done.wait(0.005):
-            self.peak = max(self.peak, rss_bytes())
+            try:
+                self.peak = max(self.peak, self.measure())
+            except OSError:  # a worker's pool child exited between listing and reading
+                pass
 
     def __exit__(self, *exc):
         self._done.set()

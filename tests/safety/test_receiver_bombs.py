@@ -7,7 +7,6 @@ read from /proc) rose above its level before the hostile answers.
 """
 
 import itertools
-import threading
 import zlib
 
 import pytest
@@ -20,7 +19,7 @@ from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from subscriptions.api_keys import create_api_key
 from tests.receiver import RawServer
-from tests.safety.test_hostile_receivers import BODY_LIMIT, MB, group_rss, gzip_bomb, send_all
+from tests.safety.test_hostile_receivers import BODY_LIMIT, MB, PeakRss, group_rss, gzip_bomb, send_all
 from tests.worker import TEST_ENV, wait_until
 
 RSS_ALLOWANCE = 50 * MB
@@ -41,30 +40,9 @@ def raw_servers():
         server.stop()
 
 
-class WorkerPeakRss:
+def worker_peak_rss(worker):
     """The highest resident size of a worker (all its processes) seen while the block runs."""
-
-    def __init__(self, worker):
-        self.pid = worker.process.pid
-
-    def __enter__(self):
-        self.before = self.peak = group_rss(self.pid)
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._done.wait(0.005):
-            try:
-                self.peak = max(self.peak, group_rss(self.pid))
-            except OSError:  # a pool child exited between listing and reading
-                pass
-
-    def __exit__(self, *exc):
-        self._done.set()
-        self._thread.join()
-        self.growth = self.peak - self.before
+    return PeakRss(lambda: group_rss(worker.process.pid))
 
 
 def warm_up(tenant, receiver):
@@ -104,7 +82,7 @@ def test_compression_bombs_in_any_answer_are_cut_at_the_limit(live_worker, recei
     endpoints = {create_endpoint("org_bombs", url=raw_servers(send_all(bomb_answer(*case))).url()): case
                  for case in cases}
     events = 3
-    with WorkerPeakRss(live_worker) as memory:
+    with worker_peak_rss(live_worker) as memory:
         for n in range(events):
             publish("hostile.tick", {"n": n}, tenant="org_bombs")
         wait_all_finished(endpoints, events * len(cases))
@@ -143,7 +121,7 @@ def test_cookies_never_travel_and_never_pile_up(live_worker, receiver, raw_serve
     thrower = raw_servers(cookie_thrower())
     ensure_event_type("hostile.tick")
     thrower_endpoint = create_endpoint("org_cookies", url=thrower.url())
-    with WorkerPeakRss(live_worker) as memory:
+    with worker_peak_rss(live_worker) as memory:
         for n in range(20):
             publish("hostile.tick", {"n": n}, tenant="org_cookies")
         wait_until(lambda: Delivery.objects.filter(endpoint=thrower_endpoint, status="succeeded").count() == 20,
