@@ -7,7 +7,6 @@ read from /proc) rose above its level before the hostile answers.
 """
 
 import itertools
-import zlib
 
 import pytest
 from django.urls import reverse
@@ -19,7 +18,7 @@ from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from subscriptions.api_keys import create_api_key
 from tests.receiver import RawServer
-from tests.safety.test_hostile_receivers import BODY_LIMIT, MB, PeakRss, group_rss, gzip_bomb, send_all
+from tests.safety.test_hostile_receivers import BODY_LIMIT, MB, PeakRss, group_rss, gzip_bomb, gzipped, send_all
 from tests.worker import TEST_ENV, wait_until
 
 RSS_ALLOWANCE = 50 * MB
@@ -56,11 +55,6 @@ def warm_up(tenant, receiver):
 def wait_all_finished(endpoints, count, timeout=120):
     wait_until(lambda: Delivery.objects.filter(endpoint__in=endpoints, status__in=["failed", "succeeded"]).count()
                == count, timeout=timeout, what="every hostile delivery finished")
-
-
-def gzipped(data):
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    return compressor.compress(data) + compressor.flush()
 
 
 def bomb_answer(status, encoding, body):
