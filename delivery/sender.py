@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import idna
 import requests
+from urllib3.exceptions import DecodeError
 
 from delivery.bounded_head import dropped_header_lines
 from delivery.header_caps import cap_headers
@@ -77,7 +78,11 @@ def _read_capped(response, limit, deadline):
     while size <= limit:
         if time.monotonic() > deadline:
             raise requests.Timeout("the response was not read within the timeout")
-        chunk = response.raw.read1(4096, decode_content=True)
+        try:
+            chunk = response.raw.read1(4096, decode_content=True)
+        except DecodeError as exc:  # an answer all the same: keep its status, headers and this note
+            note = f"[the rest of the body could not be decoded: {exc}]".encode()
+            return (b"".join(chunks)[:max(limit - len(note), 0)] + note)[:limit]
         if not chunk:
             break
         chunks.append(chunk)
@@ -91,8 +96,9 @@ def _storable(text):
 
 
 def _stored_headers(response):
-    capped = cap_headers(response.headers, dropped_header_lines(response))
-    return {_storable(k): _storable(v) for k, v in capped.items()}
+    """At most a few kB (the head was bounded while read, so the copy is small)."""
+    storable = {_storable(k): _storable(v) for k, v in response.headers.items()}
+    return cap_headers(storable, dropped_header_lines(response))
 
 
 ADDRESS_TTL = 30.0

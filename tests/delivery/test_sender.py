@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+import zlib
 from urllib.parse import urlsplit
 
 import pytest
@@ -224,7 +225,8 @@ def test_an_idn_host_is_the_ascii_tls_server_name(monkeypatch):
 def test_cookies_are_never_stored_nor_sent(raw, monkeypatch):
     """H1: a receiver's cookies, host-only or for the parent domain, never go with a later request
     (to another host of that domain or to the same one), and the session keeps none."""
-    thrower = raw(lambda sock: sock.sendall(http_answer(extra=b"set-cookie: a=1; Path=/\r\n"
+    thrower = raw(lambda sock: sock.sendall(http_answer(extra=b"connection: close\r\n"  # one answer a connection
+                                                              b"set-cookie: a=1; Path=/\r\n"
                                                               b"set-cookie: b=2; Domain=shared.test; Path=/\r\n")))
     port = thrower.sock.getsockname()[1]
     urls = [f"http://{name}.shared.test:{port}/hook" for name in ("tenant-a", "tenant-b", "tenant-a")]
@@ -276,3 +278,24 @@ def test_header_caps():
         <= header_caps.MAX_TOTAL_BYTES
     assert next(iter(big.values())).endswith(header_caps.CUT)
     assert header_caps.cap_headers({"a": "1"}) == {"a": "1"} and header_caps.cap_headers(None) is None
+
+
+def gzipped_times(data, times):
+    for _ in range(times):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        data = compressor.compress(data) + compressor.flush()
+    return data
+
+
+@pytest.mark.parametrize("status, encoding, body, note", [
+    ("500 Oops", b", ".join([b"gzip"] * 6), gzipped_times(b"x" * 10**6, 6), "Too many content encodings"),
+    ("200 OK", b"gzip", b"this is not gzip", "could not be decoded"),
+])
+def test_an_undecodable_body_is_recorded_with_its_answer(raw, status, encoding, body, note):
+    """C1: a body past urllib3's five-encoding limit (or not in its stated encoding) is not decoded,
+    and the attempt still records the receiver's status and headers, with a note as its body."""
+    server = raw(lambda sock: sock.sendall(http_answer(status, body, b"content-encoding: %s\r\n" % encoding)))
+    outcome = send(server.url())
+    assert outcome.status == int(status[:3]) and outcome.succeeded == status.startswith("2")
+    assert outcome.headers["content-encoding"] == encoding.decode()
+    assert note in outcome.body and len(outcome.body) <= 20 * 1024
