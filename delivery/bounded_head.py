@@ -39,9 +39,18 @@ class _HeadBudget:
 
 
 class BoundedHeadResponse(http.client.HTTPResponse):
-    """``dropped_header_lines``: how many header lines were over ``HEAD_BYTES`` and not kept."""
+    """``dropped_header_lines``: how many header lines were over ``HEAD_BYTES`` and not kept.
+
+    Its headers are forgotten once the body is read or closed: a kept-alive
+    connection holds on to its last response until its next request, and
+    the receiver's headers must not outlive the attempt in the worker.
+    """
 
     dropped_header_lines = 0
+
+    def _close_conn(self):
+        super()._close_conn()
+        self.headers = self.msg = http.client.HTTPMessage()
 
     def begin(self):
         if self.headers is not None:

@@ -1,6 +1,8 @@
 """The one door for outbound HTTP, against real receivers on 127.0.0.1."""
 
 import base64
+import gc
+import http.client
 import json
 import socket
 import threading
@@ -9,6 +11,8 @@ import zlib
 from urllib.parse import urlsplit
 
 import pytest
+import requests
+import urllib3
 from standardwebhooks.webhooks import Webhook
 
 from delivery import header_caps, http_client, sender, urllib3_guard
@@ -299,3 +303,15 @@ def test_an_undecodable_body_is_recorded_with_its_answer(raw, status, encoding, 
     assert outcome.status == int(status[:3]) and outcome.succeeded == status.startswith("2")
     assert outcome.headers["content-encoding"] == encoding.decode()
     assert note in outcome.body and len(outcome.body) <= 20 * 1024
+
+
+def test_nothing_of_an_answer_outlives_its_attempt(raw):
+    """H1: a kept-alive connection used to hold its last response, headers and all, until its next
+    request; now no response object of any layer keeps a receiver's headers after the attempt."""
+    marker = "kept-" + "s" * 20_000
+    server = raw(lambda sock: sock.sendall(http_answer(body=b"ok", extra=b"x-receiver: %s\r\n" % marker.encode())))
+    assert send(server.url()).succeeded
+    gc.collect()
+    alive = [obj for obj in gc.get_objects()
+             if isinstance(obj, http.client.HTTPResponse | urllib3.HTTPResponse | requests.Response)]
+    assert not [obj for obj in alive if marker in str(getattr(obj, "msg", "")) + str(getattr(obj, "headers", ""))]
