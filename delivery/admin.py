@@ -31,6 +31,7 @@ from delivery.admin_tools import (
     pretty_json,
     recent_filter,
 )
+from delivery.header_caps import cap_headers
 from delivery.models import Attempt, Delivery, Event
 from subscriptions.redaction import redact_url
 
@@ -52,7 +53,7 @@ dress_admin_site(admin.site)
 
 STATUS_TONES = {"succeeded": "ok", "failed": "bad", "retrying": "warn", "sending": "info", "pending": "info",
                 "cancelled": "muted"}
-ATTEMPTS_SHOWN = 50
+ATTEMPTS_SHOWN = 20
 DELIVERIES_SHOWN = 20
 
 
@@ -247,8 +248,9 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
     def attempt_log(self, obj):
         attempts = list(obj.attempts.order_by("-id")[:ATTEMPTS_SHOWN])
         return mark_safe(render_to_string("admin/hookplatform/attempt_log.html", {
-            "attempts": [(a, attempt_outcome(a), pretty_json(a.request_headers), pretty_json(a.response_headers),
-                          pretty_json(a.response_body)) for a in attempts],
+            "attempts": [(a, attempt_outcome(a), pretty_json(a.request_headers),
+                          pretty_json(cap_headers(a.response_headers)), pretty_json(a.response_body))
+                         for a in attempts],
             "all_url": changelist_url(Attempt, delivery__id__exact=obj.pk),
             "truncated": len(attempts) == ATTEMPTS_SHOWN,
         }))
@@ -337,7 +339,7 @@ class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin
 
     @admin.display(description="response headers")
     def response_headers_shown(self, obj):
-        return pretty_json(obj.response_headers) if obj.response_headers else "—"
+        return pretty_json(cap_headers(obj.response_headers)) if obj.response_headers else "—"
 
     @admin.display(description="response body")
     def response_body_shown(self, obj):

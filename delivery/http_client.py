@@ -10,9 +10,14 @@ Two guarantees on top of ``requests``:
   of any request that outlives its deadline, so a receiver that trickles its
   status line or headers one byte at a time cannot hold a worker longer than
   the timeout.
+- **Nothing carried between requests.** Redirects are never prepared (so
+  ``requests`` never reads a 3xx body on its own), and no cookie is ever
+  stored or sent: one tenant's receiver cannot plant cookies that travel
+  with another tenant's webhooks, nor fill the worker's memory with them.
 """
 
 import heapq
+import http.cookiejar
 import os
 import socket
 import threading
@@ -20,7 +25,15 @@ import time
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from delivery.bounded_head import BoundedHeadHTTPConnection, BoundedHeadHTTPSConnection
+from delivery.urllib3_guard import require_bounded_decoding
+
+require_bounded_decoding()
 
 _local = threading.local()
 
@@ -107,11 +120,11 @@ class _Watched:
 
 
 class WatchedHTTPConnectionPool(_Watched, HTTPConnectionPool):
-    pass
+    ConnectionCls = BoundedHeadHTTPConnection
 
 
 class WatchedHTTPSConnectionPool(_Watched, HTTPSConnectionPool):
-    pass
+    ConnectionCls = BoundedHeadHTTPSConnection
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -134,6 +147,48 @@ class PinnedAdapter(HTTPAdapter):
                 pool_kwargs["assert_hostname"] = hostname
         return host_params, pool_kwargs
 
+    def build_response(self, req, resp):
+        """``HTTPAdapter.build_response`` without parsing the answer's cookies into ``response.cookies``."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw, response.reason = resp, resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
+        response.cookies = NoCookies()
+        response.request, response.connection = req, self
+        return response
+
+
+class NoCookies(RequestsCookieJar):
+    """A jar that stays empty: every cookie is refused by its policy and by ``set_cookie``."""
+
+    def __init__(self):
+        super().__init__(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+    def set_cookie(self, cookie, *args, **kwargs):
+        pass
+
+    def extract_cookies(self, response, request):
+        pass  # not even parsed: 99 big Set-Cookie headers would be copied once more per answer
+
+
+class IsolatedSession(requests.Session):
+    """A session that keeps nothing from one answer for the next.
+
+    ``Session.send`` resolves redirects even with ``allow_redirects=False``
+    (to offer the next request), and doing so reads and decodes the whole 3xx
+    body past any limit: with no redirect target there is nothing to resolve.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.cookies = NoCookies()
+        self.max_redirects = 0
+
+    def get_redirect_target(self, resp):
+        return None
+
 
 _session_lock = threading.Lock()
 _session = None
@@ -146,7 +201,7 @@ def session(pool_size=64):
     if _session is None or _session_pid != os.getpid():
         with _session_lock:
             if _session is None or _session_pid != os.getpid():
-                new = requests.Session()
+                new = IsolatedSession()
                 adapter = PinnedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
                 new.mount("http://", adapter)
                 new.mount("https://", adapter)

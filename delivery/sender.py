@@ -2,9 +2,10 @@
 
 One pooled ``requests.Session`` per worker process (``http_client``).  The
 target's addresses are vetted at send time and the connection goes to the
-vetted one; redirects are never followed; the response body is read only up
-to the logged limit; the whole attempt is bounded by the timeout, even
-against a receiver that trickles its answer.
+vetted one; redirects are never followed (nor their bodies read); the
+response body is read and decoded only up to the logged limit and its
+headers are capped (``header_caps``); the whole attempt is bounded by the
+timeout, even against a receiver that trickles its answer.
 """
 
 import threading
@@ -12,8 +13,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 import requests
+from urllib3.exceptions import DecodeError
 
+from delivery.bounded_head import dropped_header_lines
+from delivery.header_caps import cap_headers
 from delivery.http_client import attempt_context, session
 from delivery.signing import signature_header
 from subscriptions.redaction import REDACTED, redact_headers, redact_text, redact_url  # noqa: F401 (re-exported)
@@ -73,7 +78,11 @@ def _read_capped(response, limit, deadline):
     while size <= limit:
         if time.monotonic() > deadline:
             raise requests.Timeout("the response was not read within the timeout")
-        chunk = response.raw.read1(4096, decode_content=True)
+        try:
+            chunk = response.raw.read1(4096, decode_content=True)
+        except DecodeError as exc:  # an answer all the same: keep its status, headers and this note
+            note = f"[the rest of the body could not be decoded: {exc}]".encode()
+            return (b"".join(chunks)[:max(limit - len(note), 0)] + note)[:limit]
         if not chunk:
             break
         chunks.append(chunk)
@@ -84,6 +93,12 @@ def _read_capped(response, limit, deadline):
 def _storable(text):
     """Text the database can keep: PostgreSQL refuses NUL characters in text and JSON."""
     return text.replace("\x00", "\ufffd")
+
+
+def _stored_headers(response):
+    """At most a few kB (the head was bounded while read, so the copy is small)."""
+    storable = {_storable(k): _storable(v) for k, v in response.headers.items()}
+    return cap_headers(storable, dropped_header_lines(response))
 
 
 ADDRESS_TTL = 30.0
@@ -105,9 +120,24 @@ def _address_for(url):
     return address
 
 
+def ascii_host(hostname):
+    """The ASCII (punycode) form of a host name, as ``requests`` puts it in the URL and TLS SNI.
+
+    http.client encodes the Host header as Latin-1, so a Unicode name would
+    fail every attempt (or, for Latin-1 names, name a host nobody serves).
+    """
+    if hostname.isascii():
+        return hostname
+    try:
+        return idna.encode(hostname, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise requests.exceptions.InvalidURL(f"The host name is not a valid IDN: {exc}") from None
+
+
 def host_header(url):
     parts = urlsplit(url)
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    hostname = ascii_host(parts.hostname)
+    host = f"[{hostname}]" if ":" in hostname else hostname
     return f"{host}:{parts.port}" if parts.port else host
 
 
@@ -134,7 +164,7 @@ def send(request, *, timeout, body_limit):
             duration_ms=int((time.monotonic() - start) * 1000),
             succeeded=200 <= status < 300,
             status=status,
-            headers={_storable(k): _storable(v) for k, v in response.headers.items()},
+            headers=_stored_headers(response),
             body=_storable(raw.decode("utf-8", errors="replace")),
         )
     except Exception as exc:  # every failure of the receiver or network is a failed attempt

@@ -2,9 +2,11 @@
 
 import json
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from delivery.header_caps import cap_headers
 from delivery.models import Attempt, Delivery, Event
 from subscriptions.api.fields import EventDataField, HeadersField
 
@@ -117,6 +119,11 @@ class AttemptSerializer(serializers.ModelSerializer):
                   "response_body", "error_class", "error_message"]
         read_only_fields = fields
 
+    def to_representation(self, attempt):
+        data = super().to_representation(attempt)
+        data["response_headers"] = cap_headers(data["response_headers"])  # rows stored before the cap
+        return data
+
 
 class DeliverySerializer(serializers.ModelSerializer):
     event_type = serializers.CharField(read_only=True, help_text="The event's type.")
@@ -128,9 +135,26 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+ATTEMPTS_IN_DETAIL = 20
+
+
 class DeliveryDetailSerializer(DeliverySerializer):
-    attempts = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, newest first.")
+    """The delivery with its latest attempts: manual resends have no end, so the page must."""
+
+    attempts = serializers.SerializerMethodField(
+        help_text=f"The latest {ATTEMPTS_IN_DETAIL} attempts, newest first; every attempt is listed, page by "
+                  "page, at `attempts_url`.")
+    attempts_url = serializers.SerializerMethodField(help_text="Every attempt of the delivery, newest first.")
 
     class Meta(DeliverySerializer.Meta):
-        fields = DeliverySerializer.Meta.fields + ["attempts"]
+        fields = DeliverySerializer.Meta.fields + ["attempts", "attempts_url"]
         read_only_fields = fields
+
+    @extend_schema_field(AttemptSerializer(many=True))
+    def get_attempts(self, delivery):
+        return AttemptSerializer(delivery.attempts.order_by("-id")[:ATTEMPTS_IN_DETAIL], many=True).data
+
+    def get_attempts_url(self, delivery) -> str:
+        request = self.context["request"]
+        kwargs = {**request.resolver_match.kwargs, "pk": delivery.pk}
+        return request.build_absolute_uri(reverse("delivery-attempts", kwargs=kwargs))

@@ -77,7 +77,8 @@ class EventViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
 @extend_schema_view(
     list=extend_schema(summary="List a tenant's deliveries",
                        description="Newest first; filter by `endpoint`, `event` and `status`."),
-    retrieve=extend_schema(summary="Read a delivery with every attempt", responses={200: s.DeliveryDetailSerializer}),
+    retrieve=extend_schema(summary="Read a delivery with its latest attempts",
+                           responses={200: s.DeliveryDetailSerializer}),
 )
 class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = s.DeliverySerializer
@@ -90,8 +91,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Delivery.objects.filter(tenant=self.tenant).annotate(event_type=F("event__event_type"))
 
     def get_object(self):
-        attempts = Prefetch("attempts", queryset=Attempt.objects.order_by("-id"))
-        return get_or_404(self.get_queryset().prefetch_related(attempts), NUMBER_ID, pk=self.kwargs["pk"])
+        return get_or_404(self.get_queryset(), NUMBER_ID, pk=self.kwargs["pk"])
 
     def get_serializer_class(self):
         return s.DeliveryDetailSerializer if self.action == "retrieve" else s.DeliverySerializer

@@ -1,13 +1,21 @@
 """The one door for outbound HTTP, against real receivers on 127.0.0.1."""
 
 import base64
+import gc
+import http.client
+import json
 import socket
+import threading
 import time
+import zlib
+from urllib.parse import urlsplit
 
 import pytest
+import requests
+import urllib3
 from standardwebhooks.webhooks import Webhook
 
-from delivery import sender
+from delivery import header_caps, http_client, sender, urllib3_guard
 from subscriptions.secrets import generate_secret
 from tests.receiver import RawServer
 
@@ -160,3 +168,158 @@ def test_redact_url(url, redacted):
 def test_nul_bytes_in_the_answer_are_made_storable(raw):
     outcome = send(raw(lambda sock: sock.sendall(http_answer(body=b"a\x00b", extra=b"x-odd: c\x00d\r\n"))).url())
     assert "\x00" not in outcome.body and "\x00" not in str(outcome.headers)
+
+
+def pin(monkeypatch, url, address="127.0.0.1"):
+    """Let ``url``'s host name connect to ``address`` the way a vetted DNS answer does (no resolver)."""
+    parts = urlsplit(url)
+    monkeypatch.setitem(sender._addresses, (parts.scheme, parts.hostname, parts.port),
+                        (time.monotonic() + 60, address))
+
+
+@pytest.mark.parametrize("url, host", [
+    ("http://例え.test:8080/x", "xn--r8jz45g.test:8080"),
+    ("https://BÜCHER.example/", "xn--bcher-kva.example"),
+    ("http://plain.example/", "plain.example"),
+    ("http://[::1]:81/", "[::1]:81"),
+])
+def test_host_header_is_ascii(url, host):
+    """L18: the Host header of an IDN host is its punycode form."""
+    assert sender.host_header(url) == host
+
+
+def test_an_invalid_idn_host_is_one_failed_attempt(monkeypatch):
+    url = "http://a\u200db.test:9/"  # a joiner where IDNA 2008 allows none
+    pin(monkeypatch, url)
+    outcome = send(url)
+    assert not outcome.succeeded and outcome.error_class == "InvalidURL"
+
+
+def test_an_idn_host_is_sent_its_ascii_name(receiver, monkeypatch):
+    """L18: a real send to ``http://例え.test:<port>/`` (pinned to 127.0.0.1) carries the ASCII Host."""
+    url = f"http://例え.test:{receiver.port}/idn"
+    pin(monkeypatch, url)
+    outcome = send(url)
+    assert outcome.succeeded, outcome.error_message
+    [got] = receiver.to("/idn")
+    assert got.headers["host"] == f"xn--r8jz45g.test:{receiver.port}"
+
+
+def test_an_idn_host_is_the_ascii_tls_server_name(monkeypatch):
+    """L18: TLS SNI (and so the certificate check) uses the punycode name too."""
+    hellos, listener = [], socket.create_server(("127.0.0.1", 0))
+
+    def capture():
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(3)
+            hellos.append(conn.recv(65536))
+
+    thread = threading.Thread(target=capture, daemon=True)
+    thread.start()
+    url = f"https://例え.test:{listener.getsockname()[1]}/"
+    pin(monkeypatch, url)
+    outcome = send(url, timeout=2.0)
+    thread.join(3)
+    listener.close()
+    assert not outcome.succeeded  # no TLS server: the handshake ends at its first message
+    assert hellos and b"xn--r8jz45g.test" in hellos[0]
+
+
+def test_cookies_are_never_stored_nor_sent(raw, monkeypatch):
+    """H1: a receiver's cookies, host-only or for the parent domain, never go with a later request
+    (to another host of that domain or to the same one), and the session keeps none."""
+    thrower = raw(lambda sock: sock.sendall(http_answer(extra=b"connection: close\r\n"  # one answer a connection
+                                                              b"set-cookie: a=1; Path=/\r\n"
+                                                              b"set-cookie: b=2; Domain=shared.test; Path=/\r\n")))
+    port = thrower.sock.getsockname()[1]
+    urls = [f"http://{name}.shared.test:{port}/hook" for name in ("tenant-a", "tenant-b", "tenant-a")]
+    for url in urls:
+        pin(monkeypatch, url)
+        assert send(url).succeeded
+    assert len(thrower.requests) == 3
+    assert all(b"\r\ncookie:" not in head.lower() for head, _ in thrower.requests)
+    assert len(http_client.session().cookies) == 0
+
+
+def test_a_redirect_body_is_not_read_past_the_limit(raw):
+    """C1: the body of a 3xx answer is read like any other: at most the limit, and logged."""
+    body = b"r" * (5 * 1024 * 1024)
+    server = raw(lambda sock: sock.sendall(http_answer("302 Found", body, b"location: /elsewhere\r\n")))
+    outcome = send(server.url(), body_limit=1000)
+    assert outcome.status == 302 and not outcome.succeeded
+    assert outcome.body == "r" * 1000 and outcome.headers["location"] == "/elsewhere"
+
+
+def test_a_head_over_its_budget_keeps_the_status_and_says_what_was_dropped(raw):
+    """M3: header lines past the head budget are read and dropped, not kept in memory."""
+    flood = b"".join(b"x-big-%d: %s\r\n" % (i, b"h" * 20_000) for i in range(60))
+    server = raw(lambda sock: sock.sendall(b"HTTP/1.1 503 Busy\r\nretry-after: 7\r\n" + flood + b"\r\n"))
+    outcome = send(server.url())
+    assert outcome.status == 503 and outcome.retry_after == "7"
+    assert len(json.dumps(outcome.headers)) < 5000
+    assert outcome.headers[header_caps.CUT_KEY].startswith("59 more header(s) not kept")
+
+
+@pytest.mark.parametrize("version, ok", [("2.6.0", True), ("2.8.0", True), ("3.0.0a1", True),
+                                         ("2.5.0", False), ("1.26.20", False)])
+def test_urllib3_without_bounded_decoding_is_refused(version, ok):
+    """L21: the sender relies on urllib3 2.6's bounded decoding; an older urllib3 fails at import."""
+    if ok:
+        urllib3_guard.require_bounded_decoding(version)
+    else:
+        with pytest.raises(ImportError, match="urllib3>=2.6"):
+            urllib3_guard.require_bounded_decoding(version)
+
+
+def test_header_caps():
+    """M3: at most 50 headers and 4 kB, each value at most 1 kB, cut values and lost headers marked."""
+    many = header_caps.cap_headers({f"x-{i}": "v" for i in range(80)})
+    assert len(many) == header_caps.MAX_HEADERS + 1 and many[header_caps.CUT_KEY].startswith("30 more")
+    big = header_caps.cap_headers({f"x-{i}": "é" * 5000 for i in range(10)})
+    assert all(len(v.encode()) <= header_caps.MAX_VALUE_BYTES for v in big.values())
+    assert sum(len(k.encode()) + len(v.encode()) for k, v in big.items() if k != header_caps.CUT_KEY) \
+        <= header_caps.MAX_TOTAL_BYTES
+    assert next(iter(big.values())).endswith(header_caps.CUT)
+    assert header_caps.cap_headers({"a": "1"}) == {"a": "1"} and header_caps.cap_headers(None) is None
+
+
+def gzipped_times(data, times):
+    for _ in range(times):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        data = compressor.compress(data) + compressor.flush()
+    return data
+
+
+@pytest.mark.parametrize("status, encoding, body, note", [
+    ("500 Oops", b", ".join([b"gzip"] * 6), gzipped_times(b"x" * 10**6, 6), "Too many content encodings"),
+    ("200 OK", b"gzip", b"this is not gzip", "could not be decoded"),
+])
+def test_an_undecodable_body_is_recorded_with_its_answer(raw, status, encoding, body, note):
+    """C1: a body past urllib3's five-encoding limit (or not in its stated encoding) is not decoded,
+    and the attempt still records the receiver's status and headers, with a note as its body."""
+    server = raw(lambda sock: sock.sendall(http_answer(status, body, b"content-encoding: %s\r\n" % encoding)))
+    outcome = send(server.url())
+    assert outcome.status == int(status[:3]) and outcome.succeeded == status.startswith("2")
+    assert outcome.headers["content-encoding"] == encoding.decode()
+    assert note in outcome.body and len(outcome.body) <= 20 * 1024
+
+
+def test_nothing_of_an_answer_outlives_its_attempt(raw):
+    """H1: a kept-alive connection used to hold its last response, headers and all, until its next
+    request; now no response object of any layer keeps a receiver's headers after the attempt."""
+    marker = "kept-" + "s" * 20_000
+    server = raw(lambda sock: sock.sendall(http_answer(body=b"ok", extra=b"x-receiver: %s\r\n" % marker.encode())))
+    assert send(server.url()).succeeded
+    gc.collect()
+    assert not [obj for obj in live_responses()
+                if marker in str(getattr(obj, "msg", "")) + str(getattr(obj, "headers", ""))]
+
+
+def live_responses():
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, http.client.HTTPResponse | urllib3.HTTPResponse | requests.Response):
+                yield obj
+        except ReferenceError:  # a weak proxy whose object is gone
+            continue
