@@ -26,8 +26,6 @@ import time
 import requests
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from delivery.bounded_head import BoundedHeadHTTPConnection, BoundedHeadHTTPSConnection
@@ -148,15 +146,9 @@ class PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
     def build_response(self, req, resp):
-        """``HTTPAdapter.build_response`` without parsing the answer's cookies into ``response.cookies``."""
-        response = requests.Response()
-        response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
-        response.encoding = get_encoding_from_headers(response.headers)
-        response.raw, response.reason = resp, resp.reason
-        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
+        """The answer without its cookies: the jar requests fills is dropped at once."""
+        response = super().build_response(req, resp)
         response.cookies = NoCookies()
-        response.request, response.connection = req, self
         return response
 
 
@@ -170,7 +162,7 @@ class NoCookies(RequestsCookieJar):
         pass
 
     def extract_cookies(self, response, request):
-        pass  # not even parsed: 99 big Set-Cookie headers would be copied once more per answer
+        pass
 
 
 class IsolatedSession(requests.Session):
