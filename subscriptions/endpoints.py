@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions.models import Endpoint, EndpointSecret, EventType
+from delivery import conf
+from subscriptions.models import Endpoint, EndpointSecret, EventType, Tenant
 from subscriptions.redaction import restore_headers, restore_password
 from subscriptions.secrets import generate_secret
 from subscriptions.ssrf import check_url
@@ -65,6 +66,22 @@ def validate_endpoint_fields(fields):
         raise ValidationError(errors)
 
 
+def check_endpoint_cap(tenant, *, lock=False):
+    """Refuse a tenant's endpoint beyond ``WEBHOOKS_MAX_ENDPOINTS_PER_TENANT`` (each one multiplies every publish).
+
+    With ``lock`` (inside the creating transaction) the tenant row is locked
+    first, so two concurrent creates cannot both take the last free place.
+    """
+    cap = conf.get().max_endpoints_per_tenant
+    if cap is None:
+        return
+    if lock:
+        list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True))
+    if Endpoint.objects.filter(tenant=tenant).count() >= cap:
+        raise ValidationError(f"This tenant already has {cap} endpoints, the most allowed; delete one first.",
+                              code="too_many_endpoints")
+
+
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None):
@@ -72,7 +89,9 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
     fields = {"url": url, "event_types": list(event_types or []), "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
     validate_endpoint_fields(fields)
-    endpoint = Endpoint.objects.create(tenant=resolve_tenant(tenant), **fields)
+    tenant = resolve_tenant(tenant)
+    check_endpoint_cap(tenant, lock=True)
+    endpoint = Endpoint.objects.create(tenant=tenant, **fields)
     EndpointSecret.objects.create(endpoint=endpoint, key=secret or generate_secret())
     return endpoint
 
