@@ -52,11 +52,12 @@ def _lookups():
 
 
 def _getaddrinfo(getaddrinfo, host, port):
+    """The addresses, or an ``Unresolvable`` to cache: whatever goes wrong is a failed lookup."""
     try:
         infos = getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        return Unresolvable(str(exc))
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    except Exception as exc:  # gaierror, UnicodeError for a bad IDN, an odd answer
+        return Unresolvable(f"{type(exc).__name__}: {exc}")
     return addresses or Unresolvable("no address")
 
 

@@ -107,3 +107,13 @@ def test_the_attempt_log_names_no_private_address(receiver):
     assert not any(outcome.succeeded for outcome in outcomes) and receiver.requests == []
     assert outcomes[0].error_message == outcomes[1].error_message
     assert "127.0.0.1" not in outcomes[0].error_message and "::1" not in outcomes[0].error_message
+
+
+def test_any_error_of_the_lookup_is_a_cached_failure():
+    """An odd error (not a gaierror) neither escapes as a 500 nor sticks as a lookup forever in flight."""
+    def broken(host, port, type=0):
+        raise ValueError("odd answer")
+
+    for _ in range(2):
+        with pytest.raises(resolver.Unresolvable, match="odd answer"):
+            resolver.resolve_addresses("odd.example", 443, 1, broken)
