@@ -191,7 +191,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
 
     def domain_validate(self, cleaned):
         endpoints.validate_endpoint_fields(self.domain_fields())
-        if not self.instance.pk and cleaned.get("tenant"):
+        if self.instance._state.adding and cleaned.get("tenant"):
             endpoints.check_endpoint_cap(cleaned["tenant"])
 
 

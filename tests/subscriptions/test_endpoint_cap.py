@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from subscriptions import create_endpoint
@@ -53,6 +54,18 @@ def test_the_python_api_obeys_the_cap_and_a_deleted_endpoint_frees_a_place(setti
     create_endpoint(acme, url=URL)
     settings.WEBHOOKS_MAX_ENDPOINTS_PER_TENANT = 0  # no cap
     create_endpoint(acme, url=URL)
+
+
+@pytest.mark.django_db
+def test_the_admin_add_form_obeys_the_cap(admin_client):
+    """M4: staff adding a fourth endpoint get the message on the form, not a 500."""
+    acme = create_tenant("acme", name="Acme")
+    for _ in range(3):
+        create_endpoint(acme, url=URL)
+    refused = admin_client.post(reverse("admin:subscriptions_endpoint_add"),
+                                {"tenant": acme.pk, "url": URL, "event_types": "[]", "metadata": "{}"})
+    assert refused.status_code == 200 and b"3 endpoints, the most allowed" in refused.content
+    assert Endpoint.objects.filter(tenant=acme).count() == 3
 
 
 @pytest.mark.skipif(ENGINE != "postgresql", reason="row locks are PostgreSQL's; SQLite serialises writers")
