@@ -29,6 +29,12 @@ DEFAULTS = {
     "WEBHOOKS_BATCH_SIZE": 50,
     "WEBHOOKS_SEND_CONCURRENCY": 16,
     "WEBHOOKS_ENDPOINT_CONCURRENCY": 4,
+    # Sending threads one tenant may hold per worker process (None: half of WEBHOOKS_SEND_CONCURRENCY).
+    "WEBHOOKS_TENANT_CONCURRENCY": None,
+    "WEBHOOKS_MAX_ENDPOINTS_PER_TENANT": 100,  # 0 or None: no cap
+    # Destination ports a webhook may use: "80,443,1024-65535" style (None: DEFAULT_ALLOWED_PORTS).
+    "WEBHOOKS_ALLOWED_PORTS": None,
+    "WEBHOOKS_DNS_TIMEOUT": 3.0,
     "WEBHOOKS_BATCH_PATIENCE": 0.05,
     "WEBHOOKS_DISPATCH_INTERVAL": 1.0,
     "WEBHOOKS_QUEUE_LEASE": 120,
@@ -44,6 +50,39 @@ DEFAULTS = {
     # How far back a recovery (API, admin, webhooks_recover) may go.
     "WEBHOOKS_RECOVER_WINDOW": 7 * 86400,
 }
+
+# 80, 443 and the unprivileged ports, minus services that answer a stray POST in ways that matter:
+# databases, caches, container and cluster control planes.
+DANGEROUS_PORTS = (1433, 1521, 2375, 2376, 2379, 2380, 3306, 5432, 5984, 6379, 6443, 9042, 9200, 9300,
+                   10250, 10255, 11211, 27017)
+
+
+def _default_ports():
+    ranges, low = [(80, 80), (443, 443)], 1024
+    for port in DANGEROUS_PORTS:
+        if low < port:
+            ranges.append((low, port - 1))
+        low = port + 1
+    return tuple(ranges + [(low, 65535)])
+
+
+DEFAULT_ALLOWED_PORTS = _default_ports()
+
+
+def parse_ports(value):
+    """``((low, high), ...)`` from ``"80,443,1024-65535"`` or a list of ports and ``"a-b"`` ranges."""
+    if value in (None, ""):
+        return DEFAULT_ALLOWED_PORTS
+    parts = value.replace(" ", "").split(",") if isinstance(value, str) else list(value)
+    ranges = []
+    for part in (str(p) for p in parts if str(p)):
+        low, _, high = part.partition("-")
+        low, high = int(low), int(high or low)
+        if not 1 <= low <= high <= 65535:
+            raise ValueError(f"{part!r} is not a port or a range of ports")
+        ranges.append((low, high))
+    return tuple(ranges)
+
 
 MAX_AGE = 100 * 365 * 86400
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -103,6 +142,10 @@ class WebhookSettings:
     outbox_grace: float
     dispatch_max_batches: int
     retention: float | None = None
+    tenant_concurrency: int = 8
+    max_endpoints_per_tenant: int | None = 100
+    allowed_ports: tuple = DEFAULT_ALLOWED_PORTS
+    dns_timeout: float = 3.0
     notify_email: bool = False
     operational_tenant: str = ""
     secret_rotations_per_hour: int = 10
@@ -148,6 +191,11 @@ def _load():
         outbox_grace=float(raw["WEBHOOKS_OUTBOX_GRACE"]),
         dispatch_max_batches=int(raw["WEBHOOKS_DISPATCH_MAX_BATCHES"]),
         retention=parse_age(raw["WEBHOOKS_RETENTION"]),
+        tenant_concurrency=max(1, int(raw["WEBHOOKS_TENANT_CONCURRENCY"]
+                                      or int(raw["WEBHOOKS_SEND_CONCURRENCY"]) // 2)),
+        max_endpoints_per_tenant=int(raw["WEBHOOKS_MAX_ENDPOINTS_PER_TENANT"] or 0) or None,
+        allowed_ports=parse_ports(raw["WEBHOOKS_ALLOWED_PORTS"]),
+        dns_timeout=float(raw["WEBHOOKS_DNS_TIMEOUT"]),
         notify_email=bool(raw["WEBHOOKS_NOTIFY_EMAIL"]),
         operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
         secret_rotations_per_hour=int(raw["WEBHOOKS_SECRET_ROTATIONS_PER_HOUR"]),

@@ -4,11 +4,13 @@ Why: a batch must not hold its worker slot while one slow receiver takes its
 time.  Each batch waits for its requests only up to ``WEBHOOKS_BATCH_PATIENCE``
 seconds and records those that finished; the rest are recorded by this
 process's recorder thread as they finish.  Each endpoint may have at most
-``WEBHOOKS_ENDPOINT_CONCURRENCY`` requests in flight per process, and a short
-line behind them; a slow endpoint therefore holds a few threads, never all of
-them.  A batch's deliveries enter their endpoint's line as it has room, for
-as long as the batch's patience lasts; what is still left out goes back to
-the database for later.
+``WEBHOOKS_ENDPOINT_CONCURRENCY`` requests in flight per process, and each
+tenant at most ``WEBHOOKS_TENANT_CONCURRENCY`` over all its endpoints, each
+with a short line behind them; a slow endpoint, or a tenant with thousands of
+slow endpoints, therefore holds a few threads, never all of them.  A batch's
+deliveries enter their endpoint's line as it (and its tenant's share) has
+room, for as long as the batch's patience lasts; what is still left out goes
+back to the database for later.
 """
 
 import logging
@@ -21,9 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.db import close_old_connections
 
+from delivery import conf
+
 logger = logging.getLogger("delivery.send_pool")
 
-# Requests an endpoint may have waiting per request in flight, in this process.
+# Requests an endpoint (or a tenant) may have waiting per request in flight, in this process.
 LINE_PER_SLOT = 2
 
 
@@ -35,26 +39,38 @@ class _Batch:
 
 
 class SendPool:
-    def __init__(self, threads, per_endpoint):
+    def __init__(self, threads, per_endpoint, per_tenant=None):
         self.threads = threads
         self.per_endpoint = per_endpoint
+        self.per_tenant = per_tenant or threads
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook-send")
         self.running = Counter()  # endpoint id -> requests handed to a thread
         self.waiting = defaultdict(deque)  # endpoint id -> requests in its line
+        self.tenant_running = Counter()  # tenant id -> requests handed to a thread
+        self.tenant_waiting = Counter()  # tenant id -> requests in its endpoints' lines
         self.submitted = 0
         self.lock = threading.Condition()
         self.late = queue.Queue()
         threading.Thread(target=self._record_late, name="webhook-recorder", daemon=True).start()
 
-    def _line(self, endpoint):
-        """How many more requests ``endpoint`` may have in flight and in its line here (under the lock)."""
-        return self.per_endpoint * (1 + LINE_PER_SLOT) - self.running[endpoint] - len(self.waiting.get(endpoint, ()))
+    def _has_room(self, delivery):
+        """Whether ``delivery`` may enter its endpoint's line here (under the lock)."""
+        endpoint, tenant = delivery.endpoint_id, delivery.tenant_id
+        endpoint_room = (self.per_endpoint * (1 + LINE_PER_SLOT) - self.running[endpoint]
+                         - len(self.waiting.get(endpoint, ())))
+        tenant_room = self.per_tenant * (1 + LINE_PER_SLOT) - self.tenant_running[tenant] - self.tenant_waiting[tenant]
+        return endpoint_room > 0 and tenant_room > 0
+
+    def _may_start(self, delivery):
+        """Whether a thread may take ``delivery`` now: its endpoint and its tenant have a free share."""
+        return (self.running[delivery.endpoint_id] < self.per_endpoint
+                and self.tenant_running[delivery.tenant_id] < self.per_tenant)
 
     def _enter_lines(self, deliveries, futures, send_one, batch):
         """Schedule the deliveries whose endpoint has room; returns the others (under the lock)."""
         rest = []
         for delivery in deliveries:
-            if self._line(delivery.endpoint_id) > 0:
+            if self._has_room(delivery):
                 future = Future()
                 futures[future] = delivery
                 batch.unfinished += 1
@@ -65,13 +81,36 @@ class SendPool:
 
     def _schedule(self, job):
         """Hand a job to a thread, or put it in its endpoint's line (under the lock)."""
-        endpoint = job[0].endpoint_id
-        if self.running[endpoint] < self.per_endpoint:
-            self.running[endpoint] += 1
-            self.submitted += 1
-            self.executor.submit(self._work, job)
+        delivery = job[0]
+        if self._may_start(delivery):
+            self._start(job)
         else:
-            self.waiting[endpoint].append(job)
+            self.waiting[delivery.endpoint_id].append(job)
+            self.tenant_waiting[delivery.tenant_id] += 1
+
+    def _start(self, job):
+        delivery = job[0]
+        self.running[delivery.endpoint_id] += 1
+        self.tenant_running[delivery.tenant_id] += 1
+        self.submitted += 1
+        self.executor.submit(self._work, job)
+
+    def _start_next(self, endpoint, tenant):
+        """Start the first waiting job that the share just freed allows (under the lock).
+
+        A finished request frees one slot of its endpoint and one of its
+        tenant, so at most one job can start: first from the same endpoint's
+        line, else from another line of the same tenant.
+        """
+        lines = [endpoint] + [e for e, line in self.waiting.items() if e != endpoint and line[0][0].tenant_id == tenant]
+        for candidate in lines:
+            line = self.waiting.get(candidate)
+            if line and self._may_start(line[0][0]):
+                self.tenant_waiting[tenant] -= 1
+                self._start(line.popleft())
+                if not line:
+                    del self.waiting[candidate]
+                return
 
     def _work(self, job):
         delivery, future, send_one, batch = job
@@ -80,18 +119,17 @@ class SendPool:
         except BaseException as exc:
             future.set_exception(exc)
         finally:
-            endpoint = delivery.endpoint_id
+            endpoint, tenant = delivery.endpoint_id, delivery.tenant_id
             with self.lock:
                 batch.unfinished -= 1
-                self.running[endpoint] -= 1
                 self.submitted -= 1
-                if not self.running[endpoint]:
-                    del self.running[endpoint]
-                line = self.waiting.get(endpoint)
-                if line:
-                    self._schedule(line.popleft())
-                if line is not None and not line:
-                    del self.waiting[endpoint]
+                for counter, key in ((self.running, endpoint), (self.tenant_running, tenant)):
+                    counter[key] -= 1
+                    if not counter[key]:
+                        del counter[key]
+                self._start_next(endpoint, tenant)
+                if not self.tenant_waiting[tenant]:
+                    del self.tenant_waiting[tenant]
                 self.lock.notify_all()
 
     def run(self, deliveries, send_one, record, patience, wait_seconds=0):
@@ -115,29 +153,43 @@ class SendPool:
             while turned_away and batch.unfinished and self.lock.wait(max(0.0, deadline - time.monotonic())):
                 turned_away = self._enter_lines(turned_away, futures, send_one, batch)
         done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-        finished = [f for f in futures if f in done]
-        if finished:
-            record([futures[f] for f in finished], [f.result() for f in finished])
+        # The late ones first: whatever ``record`` raises below must not lose their outcomes.
         for future in pending:
             future.add_done_callback(lambda f, d=futures[future]: self.late.put((d, f, record)))
+        finished = [(futures[f], f) for f in futures if f in done]
+        _record(record, finished)
         return len(finished), len(pending), turned_away
 
     def _record_late(self):
+        """Record late outcomes, whatever happens: this thread dying would lose every later one."""
         while True:
             items = [self.late.get()]
             while not self.late.empty() and len(items) < 100:
                 items.append(self.late.get_nowait())
-            by_record = {}
+            by_record = defaultdict(list)
             for delivery, future, record in items:
-                deliveries, results = by_record.setdefault(record, ([], []))
-                deliveries.append(delivery)
-                results.append(future.result())
-            for record, (deliveries, results) in by_record.items():
+                by_record[record].append((delivery, future))
+            for record, finished in by_record.items():
                 try:
                     close_old_connections()
-                    record(deliveries, results)
-                except Exception:  # the lease lapses and the dispatcher tries again
-                    logger.exception("recording %d late outcomes failed", len(deliveries))
+                    _record(record, finished)
+                except BaseException:  # the lease lapses and the dispatcher tries again
+                    logger.exception("recording %d late outcomes failed", len(finished))
+
+
+def _record(record, finished):
+    """``record`` the outcomes of ``(delivery, future)`` pairs; a future holding an error is logged and left
+    to its lease (the send itself failed in a way ``send_one`` did not turn into an outcome)."""
+    deliveries, results = [], []
+    for delivery, future in finished:
+        error = future.exception()
+        if error is not None:
+            logger.error("sending delivery %s raised", getattr(delivery, "pk", delivery), exc_info=error)
+            continue
+        deliveries.append(delivery)
+        results.append(future.result())
+    if deliveries:
+        record(deliveries, results)
 
 
 _pool = None
@@ -145,11 +197,12 @@ _pool_pid = None
 _pool_lock = threading.Lock()
 
 
-def pool(threads, per_endpoint):
-    """This process's pool (a new one after a fork)."""
+def pool(threads, per_endpoint, per_tenant=None):
+    """This process's pool (a new one after a fork); ``per_tenant`` defaults to the setting."""
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid():
         with _pool_lock:
             if _pool is None or _pool_pid != os.getpid():
-                _pool, _pool_pid = SendPool(threads, per_endpoint), os.getpid()
+                per_tenant = conf.get().tenant_concurrency if per_tenant is None else per_tenant
+                _pool, _pool_pid = SendPool(threads, per_endpoint, per_tenant), os.getpid()
     return _pool

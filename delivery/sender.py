@@ -106,15 +106,18 @@ _addresses = {}
 _addresses_lock = threading.Lock()
 
 
-def _address_for(url):
-    """The vetted address for the URL's host, remembered briefly to spare a lookup per request."""
+def _address_for(url, timeout):
+    """The vetted address for the URL's host, remembered briefly to spare a lookup per request.
+
+    The lookup waits at most ``timeout`` (the attempt's), so DNS is inside the attempt's bound.
+    """
     parts = urlsplit(url)
     key = (parts.scheme, parts.hostname, parts.port)
     now = time.monotonic()
     cached = _addresses.get(key)
     if cached and cached[0] > now:
         return cached[1]
-    address = vetted_address(url)
+    address = vetted_address(url, timeout)
     with _addresses_lock:
         _addresses[key] = (now + ADDRESS_TTL, address)
     return address
@@ -147,7 +150,7 @@ def send(request, *, timeout, body_limit):
     start = time.monotonic()
     context = attempt_context(None, start + timeout)
     try:
-        context.address = _address_for(request.url)
+        context.address = _address_for(request.url, timeout)
         headers = {**request.headers, "host": host_header(request.url)}
         with context:
             response = session().post(

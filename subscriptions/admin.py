@@ -200,6 +200,8 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
             endpoints.prepare_changes(Endpoint.objects.get(pk=self.instance.pk), self.changed_fields())
         else:
             endpoints.validate_endpoint_fields(self.domain_fields())
+            if cleaned.get("tenant"):
+                endpoints.check_endpoint_cap(cleaned["tenant"])
 
 
 class EndpointChangeList(ChangeList):

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions.models import Endpoint, EventType
+from delivery import conf
+from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
 from subscriptions.ssrf import check_url
@@ -84,6 +85,22 @@ def _credential_conflicts(fields):
     return {}
 
 
+def check_endpoint_cap(tenant, *, lock=False):
+    """Refuse a tenant's endpoint beyond ``WEBHOOKS_MAX_ENDPOINTS_PER_TENANT`` (each one multiplies every publish).
+
+    With ``lock`` (inside the creating transaction) the tenant row is locked
+    first, so two concurrent creates cannot both take the last free place.
+    """
+    cap = conf.get().max_endpoints_per_tenant
+    if cap is None:
+        return
+    if lock:
+        list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True))
+    if Endpoint.objects.filter(tenant=tenant).count() >= cap:
+        raise ValidationError(f"This tenant already has {cap} endpoints, the most allowed; delete one first.",
+                              code="too_many_endpoints")
+
+
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None):
@@ -93,7 +110,9 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
     validate_endpoint_fields(fields)
-    endpoint = Endpoint(tenant=resolve_tenant(tenant))
+    tenant = resolve_tenant(tenant)
+    check_endpoint_cap(tenant, lock=True)
+    endpoint = Endpoint(tenant=tenant)
     _assign(endpoint, fields)
     try:
         secret_row = new_secret_row(endpoint, secret)

@@ -2,24 +2,38 @@
 
 Strangers type these URLs in; unless ``WEBHOOKS_ALLOW_PRIVATE_NETWORKS`` is on,
 no address inside the host's own network (loopback, private, link-local,
-cloud metadata, ...) may be a target.
+cloud metadata, ...) may be a target, nor any port outside
+``WEBHOOKS_ALLOWED_PORTS`` (no cross-protocol POSTs to SMTP, Redis, the
+Docker API, ...).
+
+A refusal never says why beyond "not a public address": telling "does not
+resolve" from "resolves to 10.1.2.3" would let a tenant map the host's
+internal DNS.  The detail goes to the server log.
 """
 
 import ipaddress
-import socket
+import logging
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
 from delivery import conf
+from subscriptions.resolver import Unresolvable, resolve_addresses
+
+logger = logging.getLogger("subscriptions.ssrf")
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Ranges ``is_global`` calls global that no webhook receiver has any business in.
 EXTRA_BLOCKED = [
     ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT
     ipaddress.ip_network("192.0.0.0/24"),
     ipaddress.ip_network("198.18.0.0/15"),
     ipaddress.ip_network("fd00:ec2::/32"),  # AWS metadata over IPv6
+    ipaddress.ip_network("fec0::/10"),  # deprecated site-local, still routed on some internal networks
+    ipaddress.ip_network("3fff::/20"),  # documentation (RFC 9637)
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
 ]
+REFUSED = "The URL's host does not resolve to a public address."
 
 
 def is_public_address(address):
@@ -39,17 +53,17 @@ def is_public_address(address):
     )
 
 
-def resolve(host, port):
-    """Every address ``host`` resolves to, as ip_address objects."""
+def resolve(host, port, timeout=None):
+    """Every address ``host`` resolves to, as ip_address objects (bounded and cached, see resolver)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ValidationError(f"The host {host!r} does not resolve: {exc}.", code="unresolvable")
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        return resolve_addresses(host, port, timeout)
+    except Unresolvable as exc:
+        logger.info("refused webhook host %r: %s", host, exc)
+        raise ValidationError(REFUSED, code="private_address") from None
 
 
-def check_url(url, *, resolve_host=True):
-    """Raise ``ValidationError`` unless ``url`` is an allowed webhook target."""
+def _target(url):
+    """``(hostname, port)`` of an allowed URL shape; raises ``ValidationError`` otherwise."""
     settings = conf.get()
     try:
         parts = urlsplit(url)
@@ -61,33 +75,36 @@ def check_url(url, *, resolve_host=True):
         raise ValidationError(f"The URL scheme must be {' or '.join(allowed)}.", code="invalid_scheme")
     if not parts.hostname:
         raise ValidationError("The URL has no host.", code="invalid_url")
-    if settings.allow_private_networks or not resolve_host:
-        return
     port = port or (443 if parts.scheme == "https" else 80)
-    for address in resolve(parts.hostname, port):
-        if not is_public_address(address):
-            raise ValidationError(
-                f"The URL's host resolves to {address}, which is not a public address.",
-                code="private_address",
-            )
+    if not settings.allow_private_networks and not any(low <= port <= high for low, high in settings.allowed_ports):
+        raise ValidationError(f"The port {port} is not allowed for webhooks.", code="port_not_allowed")
+    return parts.hostname, port
 
 
-def vetted_address(url):
+def _vetted(host, port, timeout):
+    """The addresses of ``host``, all of them public unless private networks are allowed."""
+    addresses = resolve(host, port, timeout)
+    if not conf.get().allow_private_networks:
+        for address in addresses:
+            if not is_public_address(address):
+                logger.info("refused webhook host %r: it resolves to %s", host, address)
+                raise ValidationError(REFUSED, code="private_address")
+    return addresses
+
+
+def check_url(url, *, resolve_host=True):
+    """Raise ``ValidationError`` unless ``url`` is an allowed webhook target."""
+    host, port = _target(url)
+    if conf.get().allow_private_networks or not resolve_host:
+        return
+    _vetted(host, port, None)
+
+
+def vetted_address(url, timeout=None):
     """The address to connect to for ``url``, after checking every address its host resolves to.
 
     The sender connects to exactly this address, so a DNS answer that changes
     between the check and the connection (DNS rebinding) cannot redirect it.
     Raises ``ValidationError`` for a refused or unresolvable target.
     """
-    check_url(url, resolve_host=False)
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = resolve(parts.hostname, port)
-    if not conf.get().allow_private_networks:
-        for address in addresses:
-            if not is_public_address(address):
-                raise ValidationError(
-                    f"The URL's host resolves to {address}, which is not a public address.",
-                    code="private_address",
-                )
-    return str(addresses[0])
+    return str(_vetted(*_target(url), timeout)[0])

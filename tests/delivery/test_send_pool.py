@@ -2,13 +2,15 @@
 
 import threading
 import time
+from collections import Counter
 from types import SimpleNamespace
 
 from delivery.send_pool import SendPool
 
 
-def deliveries(endpoint, count):
-    return [SimpleNamespace(endpoint_id=endpoint, n=i) for i in range(count)]
+def deliveries(endpoint, count, tenant=None):
+    return [SimpleNamespace(endpoint_id=endpoint, tenant_id=tenant or f"tenant-of-{endpoint}", n=i)
+            for i in range(count)]
 
 
 class Recorder:
@@ -84,3 +86,95 @@ def test_a_batch_bigger_than_its_endpoints_line_is_sent_whole_when_the_endpoint_
     assert (finished, pending, turned_away) == (20, 0, [])
     assert order == list(range(20))  # one at a time, in order: its share is one thread
     assert [d.n for d in record.recorded()] == list(range(20))
+
+
+def wait_until(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_tenant_with_many_slow_endpoints_holds_only_its_share_of_the_threads():
+    """M4: a tenant's many slow endpoints take its share of the threads; another tenant's requests still run."""
+    pool = SendPool(threads=8, per_endpoint=2, per_tenant=4)
+    gate, lock = threading.Event(), threading.Lock()
+    running = Counter()
+    most = Counter()
+
+    def send_one(delivery):
+        with lock:
+            running[delivery.tenant_id] += 1
+            most[delivery.tenant_id] = max(most[delivery.tenant_id], running[delivery.tenant_id])
+        if delivery.tenant_id == "hostile":
+            gate.wait(5)
+        with lock:
+            running[delivery.tenant_id] -= 1
+        return "sent"
+
+    hostile = [d for e in range(50) for d in deliveries(f"slow-{e}", 2, tenant="hostile")]
+    finished, pending, turned_away = pool.run(hostile, send_one, Recorder(), patience=0.05)
+    assert (finished, pending, len(turned_away)) == (0, 12, 88)  # 4 in flight, 8 in line: 4 * (1 + 2)
+    record = Recorder()
+    started = time.monotonic()
+    normal = deliveries("normal-a", 6, tenant="normal") + deliveries("normal-b", 6, tenant="normal")
+    assert pool.run(normal, send_one, record, patience=5) == (12, 0, [])
+    assert time.monotonic() - started < 1
+    gate.set()
+    assert wait_until(lambda: not pool.running and not pool.waiting and not pool.tenant_waiting)
+    assert most["hostile"] == 4  # its share, never all 8 threads
+
+
+def test_a_finished_request_starts_its_tenants_next_line_when_its_own_is_empty():
+    """M4: a request kept waiting by its tenant's share (not its endpoint's) starts when the tenant has room."""
+    pool = SendPool(threads=4, per_endpoint=2, per_tenant=1)
+    order, record = [], Recorder()
+    batch = deliveries("a", 1, tenant="t") + deliveries("b", 2, tenant="t")
+    assert pool.run(batch, lambda d: order.append((d.endpoint_id, d.n)) or d.n, record, patience=5) == (3, 0, [])
+    assert order == [("a", 0), ("b", 0), ("b", 1)]
+
+
+def test_the_recorder_thread_survives_a_send_that_raises():
+    """L14: a send_one raising through the pool kills neither the recorder nor later late outcomes."""
+    pool = SendPool(threads=2, per_endpoint=2)
+    record = Recorder()
+    gate = threading.Event()
+
+    def send_one(delivery):
+        gate.wait(5)
+        if delivery.n == 0:
+            raise KeyboardInterrupt("a bug, or a BaseException, inside the send")
+        return "sent"
+
+    first = deliveries("e", 2)
+    assert pool.run(first, send_one, record, patience=0) == (0, 2, [])
+    gate.set()
+    assert wait_until(lambda: len(record.recorded()) == 1)
+    later = deliveries("f", 2)
+    slow = threading.Event()
+    assert pool.run(later, lambda d: slow.wait(5) and "sent", record, patience=0) == (0, 2, [])
+    slow.set()
+    assert wait_until(lambda: len(record.recorded()) == 3)
+    assert [d.n for d in record.recorded()] == [1, 0, 1] and record.calls[-1][0] == "webhook-recorder"
+
+
+def test_a_raising_record_does_not_lose_the_batch_mates_late_outcomes():
+    """M6: record (e.g. a host signal receiver) raising for the finished ones; the pending ones are still recorded."""
+    pool = SendPool(threads=4, per_endpoint=2)
+    gate = threading.Event()
+    calls = []
+
+    def record(items, results):
+        calls.append([d.endpoint_id for d in items])
+        if len(calls) == 1:
+            raise RuntimeError("a host's signal receiver raised")
+
+    batch = deliveries("fast", 1) + deliveries("slow", 2)
+    try:
+        pool.run(batch, lambda d: d.endpoint_id == "slow" and gate.wait(5), record, patience=0.3)
+    except RuntimeError:
+        pass
+    assert calls == [["fast"]]
+    gate.set()
+    assert wait_until(lambda: sum(map(len, calls)) == 3)
+    assert sorted(e for c in calls[1:] for e in c) == ["slow", "slow"]

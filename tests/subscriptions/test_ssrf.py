@@ -6,12 +6,15 @@ import socket
 import pytest
 from django.core.exceptions import ValidationError
 
-from subscriptions import ssrf
+from subscriptions import resolver, ssrf
 
 
 @pytest.fixture(autouse=True)
 def private_networks_refused(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    resolver.clear_cache()  # each test stubs its own answers
+    yield
+    resolver.clear_cache()
 
 
 def ip(text):
@@ -31,6 +34,10 @@ def ip(text):
     "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.0.0.1",  # IPv4-mapped IPv6
     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1",        # NAT64 of private ones
     "2002:7f00:1::1", "2002:a9fe:a9fe::1",                    # 6to4 of private ones
+    "fec0::1", "feff::1",                                     # L6: deprecated site-local
+    "3fff::1", "3fff:fff::1",                                 # L6: documentation (RFC 9637)
+    "64:ff9b:1::a00:1", "64:ff9b:1::808:808",                 # local-use NAT64
+    "2001::1", "2001:2::1", "2001:10::1", "100::1",           # Teredo, benchmarking, ORCHID, discard
 ])
 def test_not_public(address):
     assert ssrf.is_public_address(ip(address)) is False
@@ -90,26 +97,34 @@ def test_port_comes_from_the_url(monkeypatch):
 ])
 def test_private_targets_are_refused(monkeypatch, url, answers):
     stub_resolver(monkeypatch, answers)
-    with pytest.raises(ValidationError, match="not a public address"):
+    with pytest.raises(ValidationError, match="not resolve to a public address"):
         ssrf.check_url(url)
 
 
 def test_one_private_address_among_public_ones_is_enough_to_refuse(monkeypatch):
     stub_resolver(monkeypatch, {"rebind.example": ["93.184.216.34", "10.0.0.7"]})
-    with pytest.raises(ValidationError, match="10.0.0.7"):
+    with pytest.raises(ValidationError, match="public address") as refused:
         ssrf.check_url("https://rebind.example/")
+    assert "10.0.0.7" not in str(refused.value)  # L6: the private address is not revealed
 
 
 def test_scoped_ipv6_addresses_are_checked(monkeypatch):
     stub_resolver(monkeypatch, {"scoped.example": ["fe80::1%eth0"]})
-    with pytest.raises(ValidationError, match="fe80::1"):
+    with pytest.raises(ValidationError, match="public address") as refused:
         ssrf.check_url("https://scoped.example/")
+    assert "fe80" not in str(refused.value)
 
 
-def test_unresolvable_host(monkeypatch):
-    stub_resolver(monkeypatch, {})
-    with pytest.raises(ValidationError, match="does not resolve"):
-        ssrf.check_url("https://nowhere.invalid/")
+def test_unresolvable_and_private_hosts_are_refused_alike(monkeypatch):
+    """L6: one message for "no such name" and "an internal name", so no internal DNS reconnaissance."""
+    stub_resolver(monkeypatch, {"db.internal": ["172.18.0.2"]})
+    messages = []
+    for url in ("https://nowhere.invalid/", "https://db.internal/"):
+        with pytest.raises(ValidationError) as refused:
+            ssrf.check_url(url)
+        messages.append((refused.value.messages, refused.value.code))
+    assert messages[0] == messages[1]
+    assert "172.18" not in str(messages)
 
 
 def test_the_real_resolver_reads_odd_spellings_as_loopback():
@@ -148,3 +163,32 @@ def test_private_networks_may_be_allowed(monkeypatch, settings):
     asked = stub_resolver(monkeypatch, {})
     ssrf.check_url("http://127.0.0.1:8000/hook")
     assert asked == []
+
+
+@pytest.mark.parametrize("port", [25, 22, 6379, 2375, 5432, 11211, 10250, 1023])
+def test_dangerous_and_privileged_ports_are_refused(monkeypatch, port):
+    """L6: no cross-protocol POST to SMTP, SSH, Redis, the Docker API, ..."""
+    stub_resolver(monkeypatch, {"example.com": ["93.184.216.34"]})
+    with pytest.raises(ValidationError, match=f"port {port} is not allowed"):
+        ssrf.check_url(f"http://example.com:{port}/")
+
+
+@pytest.mark.parametrize("port", [80, 443, 8080, 8443, 3000, 32768, 60999, 65535])
+def test_web_and_unprivileged_ports_are_allowed(monkeypatch, port):
+    stub_resolver(monkeypatch, {"example.com": ["93.184.216.34"]})
+    ssrf.check_url(f"http://example.com:{port}/")
+
+
+def test_allowed_ports_is_a_setting(monkeypatch, settings):
+    settings.WEBHOOKS_ALLOWED_PORTS = "443, 8000-8100"
+    stub_resolver(monkeypatch, {"example.com": ["93.184.216.34"]})
+    ssrf.check_url("https://example.com/")
+    ssrf.check_url("http://example.com:8050/")
+    for url in ("http://example.com/", "http://example.com:9000/"):
+        with pytest.raises(ValidationError, match="not allowed"):
+            ssrf.check_url(url)
+
+
+def test_ports_are_free_when_private_networks_are_allowed(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    ssrf.check_url("http://127.0.0.1:9/hook")
