@@ -99,6 +99,9 @@ def bench_env(extra=None):
     env["HOOKPLATFORM_VAR_DIR"] = str(BENCH_VAR)
     env["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "1"
     env["PYTHONPATH"] = str(ROOT)
+    # Production settings (DEBUG off) refuse the development keys: the benchmark's own, local-only ones.
+    env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
+    env.setdefault("WEBHOOKS_ENCRYPTION_KEYS", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=")
     env.update(extra or {})
     return env
 
