@@ -10,9 +10,16 @@ _shared = {}
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """One seed for every property test, before hypothesis's plugin reads ``--hypothesis-seed``."""
+    from hypothesis import HealthCheck, settings
+
     from tests.seeds import run_seed
 
     config.option.hypothesis_seed = str(run_seed(config.getoption("hypothesis_seed", None)))
+    # Hypothesis's own "ci" profile (loaded when CI is set) derandomizes, which ignores the seed: the
+    # seed governs everywhere instead, with no example database and no deadline (slow CI is no bug).
+    settings.register_profile("hookplatform", deadline=None, database=None, derandomize=False,
+                              print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("hookplatform")
 
 
 def _seed_line(config):
