@@ -1,6 +1,7 @@
 """Sending a claimed batch of deliveries and recording what happened."""
 
 import logging
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -66,13 +67,15 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
     if over_limit:
         next_second = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
         leases.release(over_limit, token, next_attempt_at=next_second)
-    turned_away = []
-    if live:
-        pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
-        _, _, turned_away = pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
-                                     patience=settings.batch_patience, wait_seconds=settings.timeout)
+    if not live:
+        return 0
+    pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
+    _, _, turned_away = pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
+                                 patience=settings.batch_patience, wait_seconds=settings.timeout)
     if turned_away:
-        leases.release(turned_away, token, next_attempt_at=timezone.now() + timedelta(seconds=1))
+        # Whole seconds: few distinct times make a short UPDATE.
+        times = [datetime.fromtimestamp(math.ceil(t), tz=UTC) for t in pool.come_back_at(turned_away)]
+        leases.release(turned_away, token, next_attempt_at=times)
     return len(live) - len(turned_away)
 
 

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from delivery import conf
@@ -99,20 +99,34 @@ def start(ids, token, now=None):
 
 
 def release(deliveries, token, *, next_attempt_at):
-    """Give claimed deliveries back without an attempt (endpoint disabled, over its rate limit).
+    """Give claimed deliveries back without an attempt (endpoint disabled, over its rate limit, no room).
 
-    ``next_attempt_at=None`` parks them until their endpoint is enabled again.
-    A finished delivery that was resent by hand goes back to its finished
-    state instead: parking would make it wait, and go out again, on enable.
+    ``next_attempt_at`` is one time for all, or a list with one per delivery;
+    ``None`` parks them until their endpoint is enabled again.  A finished
+    delivery that was resent by hand goes back to its finished state instead:
+    parking would make it wait, and go out again, on enable.
     """
+    times = next_attempt_at if isinstance(next_attempt_at, list) else [next_attempt_at] * len(deliveries)
     groups = {}
-    for delivery in deliveries:
-        groups.setdefault(_released_status(delivery, parked=next_attempt_at is None), []).append(delivery.pk)
-    for status, group in groups.items():
-        Delivery.objects.filter(id__in=group, lease_token=token, status=Status.SENDING).update(
+    for delivery, when in zip(deliveries, times, strict=True):
+        groups.setdefault(_released_status(delivery, parked=when is None), {})[delivery.pk] = when
+    for status, when_by_id in groups.items():
+        Delivery.objects.filter(id__in=list(when_by_id), lease_token=token, status=Status.SENDING).update(
             status=status, lease_token=None, lease_expires_at=None, send_started_at=None, resent_from="",
-            next_attempt_at=None if status in FINISHED else next_attempt_at,
+            next_attempt_at=None if status in FINISHED else _one_value(when_by_id),
         )
+
+
+def _one_value(when_by_id):
+    """The ``next_attempt_at`` value of an UPDATE: a constant when all agree, else a CASE on the id
+    with one branch per distinct time (callers round times so that there are few)."""
+    ids_by_when = {}
+    for pk, when in when_by_id.items():
+        ids_by_when.setdefault(when, []).append(pk)
+    if len(ids_by_when) == 1:
+        return next(iter(ids_by_when))
+    return Case(*(When(pk__in=ids, then=Value(when)) for when, ids in ids_by_when.items()),
+                output_field=Delivery._meta.get_field("next_attempt_at"))
 
 
 def _released_status(delivery, *, parked):

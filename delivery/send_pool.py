@@ -10,7 +10,9 @@ with a short line behind them; a slow endpoint, or a tenant with thousands of
 slow endpoints, therefore holds a few threads, never all of them.  A batch's
 deliveries enter their endpoint's line as it (and its tenant's share) has
 room, for as long as the batch's patience lasts; what is still left out goes
-back to the database for later.
+back to the database to come back when its share can be expected to have room
+(``come_back_at``): re-claiming a tenant's whole backlog every second would put
+its churn ahead of every other tenant's work in the queue.
 """
 
 import logging
@@ -29,6 +31,11 @@ logger = logging.getLogger("delivery.send_pool")
 
 # Requests an endpoint (or a tenant) may have waiting per request in flight, in this process.
 LINE_PER_SLOT = 2
+# Turned-away deliveries come back after at least this long, and at most this long.
+COME_BACK_MIN_SECONDS = 1.0
+COME_BACK_MAX_SECONDS = 3600.0
+# Weight of the newest request in an endpoint's or tenant's running mean of request duration.
+PACE_WEIGHT = 0.2
 
 
 class _Batch:
@@ -49,6 +56,8 @@ class SendPool:
         self.tenant_running = Counter()  # tenant id -> requests handed to a thread
         self.tenant_waiting = Counter()  # tenant id -> requests in its endpoints' lines
         self.submitted = 0
+        self.pace = {}  # ("endpoint" | "tenant", id) -> running mean of a request's seconds
+        self.booked = {}  # ("endpoint" | "tenant", id) -> wall time of the last slot promised to a turned-away one
         self.lock = threading.Condition()
         self.late = queue.Queue()
         threading.Thread(target=self._record_late, name="webhook-recorder", daemon=True).start()
@@ -114,13 +123,18 @@ class SendPool:
 
     def _work(self, job):
         delivery, future, send_one, batch = job
+        started = time.monotonic()
         try:
             future.set_result(send_one(delivery))
         except BaseException as exc:
             future.set_exception(exc)
         finally:
             endpoint, tenant = delivery.endpoint_id, delivery.tenant_id
+            seconds = time.monotonic() - started
             with self.lock:
+                for key in (("endpoint", endpoint), ("tenant", tenant)):
+                    mean = self.pace.get(key)
+                    self.pace[key] = seconds if mean is None else mean + PACE_WEIGHT * (seconds - mean)
                 batch.unfinished -= 1
                 self.submitted -= 1
                 for counter, key in ((self.running, endpoint), (self.tenant_running, tenant)):
@@ -130,7 +144,15 @@ class SendPool:
                 self._start_next(endpoint, tenant)
                 if not self.tenant_waiting[tenant]:
                     del self.tenant_waiting[tenant]
+                self._forget_pace_if_idle(endpoint, tenant)
                 self.lock.notify_all()
+
+    def _forget_pace_if_idle(self, endpoint, tenant):
+        """An endpoint or tenant with nothing in flight, in line or promised has no pace to keep (under the lock)."""
+        for key, busy in ((("endpoint", endpoint), endpoint in self.running or endpoint in self.waiting),
+                          (("tenant", tenant), tenant in self.tenant_running or tenant in self.tenant_waiting)):
+            if not busy and key not in self.booked:
+                self.pace.pop(key, None)
 
     def run(self, deliveries, send_one, record, patience, wait_seconds=0):
         """Send each delivery with ``send_one``; ``record(deliveries, results)`` the finished ones.
@@ -159,6 +181,47 @@ class SendPool:
         finished = [(futures[f], f) for f in futures if f in done]
         _record(record, finished)
         return len(finished), len(pending), turned_away
+
+    def come_back_at(self, turned_away, now=None):
+        """When each turned-away delivery should be claimed again: wall times, in order.
+
+        Each gets the next slot of the share that turned it away (its tenant's,
+        else its endpoint's), at the pace that share has been sending: behind
+        what is in flight and in line, and behind the slots promised before.
+        So a backlog comes back about as fast as it can be sent, not all of it
+        every second.
+        """
+        now = time.time() if now is None else now
+        times = []
+        with self.lock:
+            self._forget_past_promises(now)
+            for delivery in turned_away:
+                key, share, ahead = self._limiting_share(delivery)
+                step = self.pace.get(key, COME_BACK_MIN_SECONDS) / share
+                slot = max(self.booked.get(key, now), now + ahead * step) + step
+                self.booked[key] = slot
+                times.append(min(max(slot, now + COME_BACK_MIN_SECONDS), now + COME_BACK_MAX_SECONDS))
+        return times
+
+    def _forget_past_promises(self, now):
+        """Drop the slots that have come (and the pace of what is no longer busy either) (under the lock)."""
+        for key in [key for key, slot in self.booked.items() if slot <= now]:
+            del self.booked[key]
+            kind, ident = key
+            busy = (ident in self.running or ident in self.waiting) if kind == "endpoint" else (
+                ident in self.tenant_running or ident in self.tenant_waiting)
+            if not busy:
+                self.pace.pop(key, None)
+
+    def _limiting_share(self, delivery):
+        """``(key, share size, requests ahead)`` of the share that has no room for ``delivery`` (under the lock)."""
+        tenant = delivery.tenant_id
+        ahead = self.tenant_running[tenant] + self.tenant_waiting[tenant]
+        if ahead >= self.per_tenant * (1 + LINE_PER_SLOT):
+            return ("tenant", tenant), self.per_tenant, ahead
+        endpoint = delivery.endpoint_id
+        ahead = self.running[endpoint] + len(self.waiting.get(endpoint, ()))
+        return ("endpoint", endpoint), self.per_endpoint, ahead
 
     def _record_late(self):
         """Record late outcomes, whatever happens: this thread dying would lose every later one."""

@@ -119,3 +119,15 @@ def test_release_gives_rows_back_as_pending_or_retrying(make_delivery):
     tried.refresh_from_db()
     assert (fresh.status, tried.status) == (Status.PENDING, Status.RETRYING)
     assert fresh.lease_token is None and fresh.next_attempt_at is None
+
+
+def test_release_gives_each_row_its_own_time_when_given_one_per_row(make_delivery):
+    first = make_delivery(Status.PENDING)
+    second = make_delivery(Status.PENDING, to=create_endpoint("org_42", url="http://127.0.0.1:9/b"))
+    ids, token = leases.claim_due(10)
+    rows = leases.start(ids, token)
+    later = {first.pk: timezone.now() + timedelta(seconds=5), second.pk: timezone.now() + timedelta(seconds=50)}
+    leases.release(rows, token, next_attempt_at=[later[row.pk] for row in rows])
+    for delivery in (first, second):
+        delivery.refresh_from_db()
+        assert delivery.status == Status.PENDING and delivery.next_attempt_at == later[delivery.pk]

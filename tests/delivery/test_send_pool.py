@@ -178,3 +178,38 @@ def test_a_raising_record_does_not_lose_the_batch_mates_late_outcomes():
     gate.set()
     assert wait_until(lambda: sum(map(len, calls)) == 3)
     assert sorted(e for c in calls[1:] for e in c) == ["slow", "slow"]
+
+
+def test_turned_away_deliveries_come_back_at_the_pace_their_share_sends():
+    """M4: a tenant's backlog is not re-claimed whole every second; each gets the next slot of its share."""
+    pool = SendPool(threads=4, per_endpoint=4, per_tenant=2)
+    gate = threading.Event()
+    hostile = [d for e in range(10) for d in deliveries(f"slow-{e}", 1, tenant="hostile")]
+    turned_away = pool.run(hostile, lambda d: gate.wait(5), Recorder(), patience=0)[2]
+    assert len(turned_away) == 4  # 2 in flight, 4 in line
+    pool.pace[("tenant", "hostile")] = 2.0  # its requests take 2 s: its share of 2 sends one a second
+
+    now = 1000.0
+    first = pool.come_back_at(turned_away, now=now)
+    # Behind the 6 in flight and in line (6 s), then one a second.
+    assert first == [now + 7, now + 8, now + 9, now + 10]
+    # The next ones queue behind those promised already.
+    assert pool.come_back_at(turned_away[:2], now=now + 1) == [now + 11, now + 12]
+    # Another tenant's are not behind them; an unknown pace counts as one second a request.
+    other = deliveries("other", 20, tenant="other")
+    other_turned_away = pool.run(other, lambda d: gate.wait(5), Recorder(), patience=0)[2]
+    assert pool.come_back_at(other_turned_away[:1], now=now)[0] < now + 7
+    gate.set()
+    assert wait_until(lambda: not pool.running and not pool.waiting)
+
+
+def test_turned_away_deliveries_come_back_after_a_second_at_least_and_an_hour_at_most():
+    pool = SendPool(threads=2, per_endpoint=1)
+    gate = threading.Event()
+    turned_away = pool.run(deliveries("busy", 5), lambda d: gate.wait(5), Recorder(), patience=0)[2]
+    pool.pace[("endpoint", "busy")] = 0.001
+    assert pool.come_back_at(turned_away[:1], now=0.0) == [1.0]
+    pool.pace[("endpoint", "busy")] = 10_000
+    assert pool.come_back_at(turned_away[:1], now=0.0) == [3600.0]
+    gate.set()
+    assert wait_until(lambda: not pool.running and not pool.waiting)
