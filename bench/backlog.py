@@ -88,7 +88,7 @@ def one_table(total, batches, batch_size):
     """{"rows", "insert_s", "due_ms" (median, max), "lapsed_ms" (median, max)} with ``total`` rows in the table."""
     from django.utils import timezone
 
-    from delivery import leases
+    from delivery import states
 
     receiver_stub = type("R", (), {"url": staticmethod(lambda path: f"http://127.0.0.1:9{path}")})
     harness.reset_data()
@@ -103,8 +103,8 @@ def one_table(total, batches, batch_size):
     now = timezone.now()
     _insert(_rows(events, endpoints, tenant.pk, now, due=batches * batch_size, lapsed=batches * batch_size))
     insert_s = time.time() - start
-    due = _time_claims(lambda n: leases.claim_due(n), batches, batch_size)
-    lapsed = _time_claims(lambda n: leases.claim_expired(n), batches, batch_size)
+    due = _time_claims(lambda n: states.claim_due(n), batches, batch_size)
+    lapsed = _time_claims(lambda n: states.claim_expired(n), batches, batch_size)
     from delivery.models import Delivery
 
     return {"rows": Delivery.objects.count(), "insert_s": insert_s,
@@ -112,7 +112,7 @@ def one_table(total, batches, batch_size):
 
 
 def measure(total, batches=20, batch_size=None):
-    from delivery import conf
+    from subscriptions import conf
 
     batch_size = batch_size or conf.get().batch_size
     small = one_table(0, batches, batch_size)

@@ -80,7 +80,7 @@ def main():
     args = parser.parse_args()
     harness.setup_django()
     harness.purge_broker()
-    from delivery import conf
+    from subscriptions import conf
 
     threads = conf.get().send_concurrency
     rows = {"normal tenant alone": one_run(args.rate, args.seconds, 0),

@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from delivery import admin_chart, dashboard, operations
+from delivery import admin_chart, dashboard, operations, states
 from delivery.admin_tools import (
     ConfirmedAction,
     ConfirmedActionsMixin,
@@ -99,12 +99,12 @@ def _cancel(request, deliveries, data):
 
 
 RESEND = ConfirmedAction(
-    name="resend", label="Resend now", perform=_resend, applies=lambda d: d.status != Delivery.Status.SENDING,
+    name="resend", label="Resend now", perform=_resend, applies=states.can_resend,
     explanation="Each delivery is sent again right away as a new attempt, with the same webhook-id and body, "
                 "so receivers can tell it is the same event. Deliveries being sent right now are skipped.",
 )
 CANCEL = ConfirmedAction(
-    name="cancel", label="Cancel", perform=_cancel, applies=lambda d: d.status in dashboard.WAITING,
+    name="cancel", label="Cancel", perform=_cancel, applies=states.can_cancel,
     explanation="Waiting deliveries (pending or retrying) will not be tried again. Others are skipped.",
 )
 
@@ -207,7 +207,7 @@ class DeliveryAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, R
 
     @admin.display(description="status", ordering="status")
     def status_summary(self, obj):
-        if obj.next_attempt_at and obj.status in dashboard.WAITING:
+        if obj.next_attempt_at and obj.status in Delivery.Status.WAITING:
             return format_html('{}<br><span class="hp-muted">next {}</span>', status_badge(obj.status),
                                f"{obj.next_attempt_at:%H:%M:%S}")
         return status_badge(obj.status)

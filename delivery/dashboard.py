@@ -17,7 +17,6 @@ from delivery.models import Attempt, Delivery
 from subscriptions.models import Endpoint
 
 WINDOW = timedelta(hours=24)
-WAITING = (Delivery.Status.PENDING, Delivery.Status.RETRYING)
 # Chart series: the delivery statuses each stacked bar groups together.
 OUTCOMES = {
     "succeeded": (Delivery.Status.SUCCEEDED,),
@@ -148,7 +147,7 @@ class Backlog:
 def queue_backlog(now=None):
     """Deliveries whose time has come but that no worker has taken yet, and how long the oldest waited."""
     now = now or timezone.now()
-    waiting = Delivery.objects.filter(status__in=WAITING).order_by()
+    waiting = Delivery.objects.filter(status__in=Delivery.Status.WAITING).order_by()
     due = waiting.filter(next_attempt_at__lte=now).aggregate(n=Count("id"), oldest=Min("next_attempt_at"))
     return Backlog(
         due=due["n"], oldest_due_at=due["oldest"], now=now,

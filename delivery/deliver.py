@@ -10,7 +10,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from delivery import conf, leases, metrics, rate_limit, send_pool, sender
+from delivery import metrics, rate_limit, send_pool, sender, states
 from delivery.fanout import fan_out_for_sending
 from delivery.handoff import enqueue_batch, enqueue_fan_out
 from delivery.logging import delivery_context, log_outcomes
@@ -18,6 +18,7 @@ from delivery.models import Attempt, Delivery, fit
 from delivery.retry_policy import next_delay, parse_retry_after
 from delivery.returning import update_returning
 from delivery.signals import delivery_exhausted, delivery_succeeded, fire
+from subscriptions import conf
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
 from subscriptions.secrets import active_secrets
@@ -50,7 +51,7 @@ def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
     sending threads, go back to the database for a moment later.  Returns how
     many requests were started.
     """
-    rows = leases.start(delivery_ids, token)
+    rows = states.start(delivery_ids, token)
     lost = [d for d in rows if d.send_started_at is not None]
     if lost:
         record_lost(lost, token)
@@ -62,11 +63,11 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
     settings = conf.get()
     parked = [d for d in deliveries if d.endpoint.disabled]
     if parked:
-        leases.release(parked, token, next_attempt_at=None)
+        states.release(parked, token, next_attempt_at=None)
     live, over_limit = rate_limit.admit([d for d in deliveries if not d.endpoint.disabled])
     if over_limit:
         next_second = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
-        leases.release(over_limit, token, next_attempt_at=next_second)
+        states.release(over_limit, token, next_attempt_at=next_second)
     if not live:
         return 0
     pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
@@ -75,7 +76,7 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
     if turned_away:
         # Whole seconds: few distinct times make a short UPDATE.
         times = [datetime.fromtimestamp(math.ceil(t), tz=UTC) for t in pool.come_back_at(turned_away)]
-        leases.release(turned_away, token, next_attempt_at=times)
+        states.release(turned_away, token, next_attempt_at=times)
     return len(live) - len(turned_away)
 
 
@@ -127,7 +128,7 @@ def _apply_outcome(delivery, outcome, now, settings):
 
 def _trigger(delivery, trigger):
     """A finished delivery resent by hand (``retry``, ``recover``) makes a manual attempt, whoever sends it."""
-    return Attempt.Trigger.MANUAL if delivery.resent_from in leases.FINISHED else trigger
+    return Attempt.Trigger.MANUAL if delivery.resent_from in Status.FINISHED else trigger
 
 
 def _attempt_row(delivery, request, outcome, trigger):
@@ -168,7 +169,7 @@ def _write_states(deliveries, token):
     for key, ids in groups.items():
         values = {"attempt_count": F("attempt_count") + 1, "lease_token": None, "lease_expires_at": None,
                   "send_started_at": None, "resent_from": "", **dict(zip(OUTCOME_FIELDS, key))}
-        held.update(pk for (pk,) in update_returning(leases.fenced(token).filter(id__in=ids), values))
+        held.update(pk for (pk,) in update_returning(states.fenced(token).filter(id__in=ids), values))
     return held
 
 

@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from delivery import conf, leases
+from delivery import states
 from delivery.handoff import enqueue_batch, enqueue_fan_out, take_fan_out_request
 from delivery.models import Event
+from subscriptions import conf
 
 logger = logging.getLogger("delivery.dispatcher")
 OUTBOX_EVENTS_PER_TICK = 500
@@ -40,7 +41,7 @@ def dispatch(now=None):
         take_fan_out_request()
         enqueue_fan_out()
         counts["events"] = len(stranded)
-    for name, claim in (("lapsed", leases.claim_expired), ("due", leases.claim_due)):
+    for name, claim in (("lapsed", states.claim_expired), ("due", states.claim_due)):
         for _ in range(settings.dispatch_max_batches):
             ids, token = claim(settings.batch_size, now)
             if ids:

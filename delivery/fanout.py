@@ -6,10 +6,10 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import conf
-from delivery.leases import new_token
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
+from delivery.states import new_token
+from subscriptions import conf
 from subscriptions.matching import matches
 from subscriptions.models import Endpoint
 
@@ -33,7 +33,7 @@ def fan_out_for_sending(event_id, send_now):
     fan-out should follow.
 
     The first ``send_now`` rows are sent at once.  They were created just now
-    under this token, so loading them again (``leases.start``) would only
+    under this token, so loading them again (``states.start``) would only
     repeat what this transaction already knows: their event, endpoint and
     the endpoint's secrets are loaded, and their lease already covers the
     sending.

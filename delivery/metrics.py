@@ -42,12 +42,11 @@ class DatabaseCollector:
     """Gauges computed at scrape time from index-backed queries."""
 
     def collect(self):
-        from delivery.leases import WAITING
         from delivery.models import Delivery, Event
         from subscriptions.models import Endpoint
 
         now = timezone.now()
-        due = Delivery.objects.filter(status__in=WAITING, next_attempt_at__lte=now)
+        due = Delivery.objects.filter(status__in=Delivery.Status.WAITING, next_attempt_at__lte=now)
         oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
         stranded = Event.objects.filter(fanned_out_at__isnull=True)
         yield _gauge("hookplatform_deliveries_due", "Waiting deliveries whose time has come.", due.count())

@@ -1,5 +1,7 @@
 """Events, the deliveries they fan out to, and the log of every attempt."""
 
+import enum
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -75,6 +77,9 @@ class Delivery(models.Model):
         RETRYING = "retrying"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        # Groups of states, not states: waiting for a (next) attempt; done for good.
+        WAITING = enum.nonmember((PENDING, RETRYING))
+        FINISHED = enum.nonmember((SUCCEEDED, FAILED, CANCELLED))
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")

@@ -21,8 +21,8 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 
-from delivery import conf
 from delivery.logging import delivery_context
+from subscriptions import conf
 
 logger = logging.getLogger("delivery.notifications")
 

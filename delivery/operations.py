@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import conf, leases
+from delivery import states
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
 from delivery.publishing import check_body, render_body
+from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.models import Endpoint
 
@@ -23,7 +24,7 @@ def retry_delivery(delivery):
     Refused while the endpoint is disabled: the resend could only wait for the
     endpoint, and a finished delivery would look as if it were waiting again.
     """
-    ids, token = leases.claim_one(delivery.pk)
+    ids, token = states.claim_one(delivery.pk)
     if not ids:
         if Endpoint.objects.filter(pk=delivery.endpoint_id, disabled=True).exists():
             raise ValidationError("The endpoint is disabled; enable it before resending.",
@@ -72,7 +73,7 @@ def _age(seconds):
 
 def cancel_delivery(delivery):
     """Stop a waiting delivery from being tried again."""
-    cancelled = Delivery.objects.filter(pk=delivery.pk, status__in=leases.WAITING).update(
+    cancelled = Delivery.objects.filter(pk=delivery.pk, status__in=Status.WAITING).update(
         status=Status.CANCELLED, next_attempt_at=None, finished_at=timezone.now()
     )
     if not cancelled:
@@ -94,7 +95,7 @@ def send_test_event(endpoint, event_type, data=None):
     with transaction.atomic():
         event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
-        token = leases.new_token()
+        token = states.new_token()
         delivery = Delivery.objects.create(
             event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id, status=Status.SENDING,
             lease_token=token,

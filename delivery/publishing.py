@@ -11,9 +11,9 @@ from django.utils import timezone
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from delivery import conf
 from delivery.handoff import enqueue_fan_out
 from delivery.models import Event
+from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import validate_json_depth

@@ -19,12 +19,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from delivery import conf
 from delivery.models import Attempt, Delivery, Event
+from subscriptions import conf
 
 logger = logging.getLogger("delivery.retention")
 Status = Delivery.Status
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 BATCH_SIZE = 2000
 
 
@@ -38,11 +37,11 @@ class PurgeReport:
 def old_querysets(cutoff):
     """What may go, by table, oldest first (rows are time-ordered by primary key)."""
     return {
-        "attempts": Attempt.objects.filter(started_at__lt=cutoff, delivery__status__in=FINISHED),
-        "deliveries": Delivery.objects.filter(status__in=FINISHED, finished_at__lt=cutoff),
+        "attempts": Attempt.objects.filter(started_at__lt=cutoff, delivery__status__in=Status.FINISHED),
+        "deliveries": Delivery.objects.filter(status__in=Status.FINISHED, finished_at__lt=cutoff),
         "events": Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
         .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk"))
-                        .exclude(status__in=FINISHED, finished_at__lt=cutoff))),
+                        .exclude(status__in=Status.FINISHED, finished_at__lt=cutoff))),
     }
 
 

@@ -4,7 +4,7 @@ A host adds the apps and runs ``celery beat``; it writes no schedule of its
 own.  An entry the host did write under the same name wins.
 """
 
-from delivery import conf
+from subscriptions import conf
 
 ENTRY = "webhooks-dispatch"
 PURGE_ENTRY = "webhooks-purge"

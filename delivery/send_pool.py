@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.db import close_old_connections
 
-from delivery import conf
+from subscriptions import conf
 
 logger = logging.getLogger("delivery.send_pool")
 

@@ -279,7 +279,7 @@ def _rotate(request, objects, data):
 
 
 def _grace_seconds():
-    from delivery import conf
+    from subscriptions import conf
 
     return int(conf.get().secret_grace_period)
 

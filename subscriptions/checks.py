@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.core import checks
 
-from delivery import conf
-from subscriptions import encryption
+from subscriptions import conf, encryption
 
 
 @checks.register(checks.Tags.security)

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from delivery import conf
+from subscriptions import conf
 
 LOOKUP_THREADS = 8
 CACHE_TTL = 30.0  # seconds an answer is reused

@@ -15,8 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import conf
-from subscriptions import encryption
+from subscriptions import conf, encryption
 from subscriptions.models import Endpoint, EndpointSecret, SecretAccess
 
 PREFIX = "whsec_"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
-from delivery import conf
+from subscriptions import conf
 from subscriptions.resolver import Unresolvable, resolve_addresses
 
 logger = logging.getLogger("subscriptions.ssrf")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import leases, publish
+from delivery import publish, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
 from delivery.models import Delivery, Event
@@ -72,7 +72,7 @@ def test_due_retries_are_claimed_and_future_ones_wait(endpoints, handed_over):
     assert dispatch(now=now)["due"] == 1
     [(_, ids, token, trigger)] = batches(handed_over)
     assert ids == [due.pk] and trigger == "scheduled"
-    assert list(leases.fenced(token).values_list("id", flat=True)) == [due.pk]
+    assert list(states.fenced(token).values_list("id", flat=True)) == [due.pk]
 
 
 def test_a_failed_hand_off_loses_nothing(endpoints, monkeypatch, settings, make_delivery):

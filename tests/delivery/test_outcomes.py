@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import leases, publish, signals
+from delivery import publish, signals, states
 from delivery.deliver import deliver_batch, record_outcomes
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, enable_endpoint
@@ -44,8 +44,8 @@ def heard():
 
 def attempt(delivery, outcome, trigger="scheduled"):
     """Claim ``delivery``, record ``outcome`` for it; return it fresh from the database."""
-    ids, token = leases.claim_one(delivery.pk)
-    [held] = leases.start(ids, token)
+    ids, token = states.claim_one(delivery.pk)
+    [held] = states.start(ids, token)
     record_outcomes([held], [(request_for(held), outcome)], token, trigger)
     delivery.refresh_from_db()
     return delivery
@@ -131,12 +131,12 @@ def test_long_failure_streak_disables_and_keeps_pending_deliveries(make_delivery
     kept = Delivery.objects.filter(endpoint=endpoint)
     assert {d.status for d in kept} == {Status.RETRYING, Status.PENDING}  # kept, not thrown away
     assert {d.next_attempt_at for d in kept} == {None}  # parked
-    assert leases.claim_due(10, timezone.now() + timedelta(days=1))[0] == []
+    assert states.claim_due(10, timezone.now() + timedelta(days=1))[0] == []
 
     enable_endpoint(endpoint)
     endpoint.refresh_from_db()
     assert not endpoint.disabled and endpoint.failing_since is None and endpoint.disabled_reason == ""
-    ids, _ = leases.claim_due(10)
+    ids, _ = states.claim_due(10)
     assert sorted(ids) == sorted(d.pk for d in kept)
 
 
@@ -151,8 +151,8 @@ def test_a_success_ends_the_failure_streak(make_delivery, endpoint, settings):
 
 def test_attempt_log_redacts_credentials(make_delivery, endpoint):
     delivery = make_delivery()
-    ids, token = leases.claim_one(delivery.pk)
-    [held] = leases.start(ids, token)
+    ids, token = states.claim_one(delivery.pk)
+    [held] = states.start(ids, token)
     request = request_for(held)
     request.url = "http://alice:s3cr3t@127.0.0.1:9/hook"
     request.headers.update({"Authorization": "Bearer tok", "X-Api-Key": "k", "webhook-signature": "v1,abc",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from delivery import leases, publish, rate_limit
+from delivery import publish, rate_limit, states
 from delivery.deliver import deliver_batch
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, update_endpoint
@@ -40,7 +40,7 @@ def test_a_batch_over_the_limit_sends_only_the_limit_and_reschedules_the_rest(re
     limited = create_endpoint("org_42", url=receiver.url("/limited"))
     update_endpoint(limited, rate_limit=2)
     rows = deliveries_to(limited, 5, status=Status.RETRYING, attempt_count=1)
-    ids, token = leases.claim_one(rows[0].pk)
+    ids, token = states.claim_one(rows[0].pk)
     Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(status=Status.SENDING, lease_token=token)
 
     started = deliver_batch([r.pk for r in rows], token)

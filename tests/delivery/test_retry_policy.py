@@ -6,8 +6,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from delivery import conf
 from delivery.retry_policy import next_delay, parse_retry_after
+from subscriptions import conf
 
 DEFAULT = conf.DEFAULTS["WEBHOOKS_RETRY_SCHEDULE"]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

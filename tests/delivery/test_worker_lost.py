@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import leases
+from delivery import states
 from delivery.deliver import deliver_batch
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint
@@ -23,11 +23,11 @@ def test_a_send_that_died_is_counted_not_sent_again(make_delivery, receiver, set
     settings.WEBHOOKS_RETRY_SCHEDULE = "10"
     endpoint = create_endpoint("org_42", url=receiver.url("/hook"))
     started, queued = make_delivery(to=endpoint), make_delivery(to=create_endpoint("org_42", url=receiver.url("/q")))
-    ids, token = leases.claim_due(10)
-    leases.start([started.pk], token)  # this worker dies while sending ``started``; ``queued`` never began
+    ids, token = states.claim_due(10)
+    states.start([started.pk], token)  # this worker dies while sending ``started``; ``queued`` never began
     _lapse(started), _lapse(queued)
 
-    ids, token = leases.claim_expired(10)
+    ids, token = states.claim_expired(10)
     assert sorted(ids) == sorted([started.pk, queued.pk])
     deliver_batch(ids, token)
 
@@ -43,10 +43,10 @@ def test_the_last_lost_attempt_exhausts_the_delivery(make_delivery, receiver, se
     """C1: with no retry left, a send that died ends the delivery failed."""
     settings.WEBHOOKS_RETRY_SCHEDULE = ""
     delivery = make_delivery(to=create_endpoint("org_42", url=receiver.url("/hook")))
-    ids, token = leases.claim_due(10)
-    leases.start(ids, token)
+    ids, token = states.claim_due(10)
+    states.start(ids, token)
     _lapse(delivery)
-    ids, token = leases.claim_expired(10)
+    ids, token = states.claim_expired(10)
     deliver_batch(ids, token)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_count) == (Status.FAILED, 1) and delivery.finished_at

@@ -27,8 +27,8 @@ def make_history(endpoint, *, events, attempts_per_delivery, age=OLD, status="su
                fanned_out_at=then) for _ in range(events)], batch_size=2000)
     deliveries = Delivery.objects.bulk_create(
         [Delivery(event=e, endpoint=endpoint, tenant=endpoint.tenant, status=status, created_at=then,
-                  finished_at=then if status in retention.FINISHED else None,
-                  next_attempt_at=None if status in retention.FINISHED else then,
+                  finished_at=then if status in Delivery.Status.FINISHED else None,
+                  next_attempt_at=None if status in Delivery.Status.FINISHED else then,
                   attempt_count=attempts_per_delivery) for e in event_rows], batch_size=2000)
     Attempt.objects.bulk_create(
         [Attempt(delivery=d, endpoint=endpoint, started_at=then, duration_ms=12, succeeded=False,

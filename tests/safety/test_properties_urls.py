@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from delivery.conf import DEFAULT_ALLOWED_PORTS
 from subscriptions import ssrf
+from subscriptions.conf import DEFAULT_ALLOWED_PORTS
 from tests.safety.properties import PROPERTY
 
 # Written out from the IANA special-purpose registries, not taken from the code under test.

@@ -7,8 +7,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from delivery import conf, retention
+from delivery import retention
 from delivery.management.progress import reporter
+from subscriptions import conf
 
 
 class Command(BaseCommand):

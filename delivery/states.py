@@ -17,12 +17,20 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from delivery import conf
 from delivery.models import Delivery
+from subscriptions import conf
 
 Status = Delivery.Status
-WAITING = (Status.PENDING, Status.RETRYING)
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+
+def can_resend(delivery):
+    """Whether a delivery may be resent by hand now: any state but being sent."""
+    return delivery.status != Status.SENDING
+
+
+def can_cancel(delivery):
+    """Whether a delivery may be cancelled: only while it waits for an attempt."""
+    return delivery.status in Status.WAITING
 
 
 def new_token():
@@ -50,7 +58,7 @@ def claim_due(limit, now=None):
     """Waiting deliveries whose time has come, of endpoints that are enabled."""
     now = now or timezone.now()
     due = Delivery.objects.filter(
-        status__in=WAITING, next_attempt_at__lte=now, endpoint__disabled=False
+        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False
     ).order_by("next_attempt_at")
     return _claim(due, limit, now)
 
@@ -113,7 +121,7 @@ def release(deliveries, token, *, next_attempt_at):
     for status, when_by_id in groups.items():
         Delivery.objects.filter(id__in=list(when_by_id), lease_token=token, status=Status.SENDING).update(
             status=status, lease_token=None, lease_expires_at=None, send_started_at=None, resent_from="",
-            next_attempt_at=None if status in FINISHED else _one_value(when_by_id),
+            next_attempt_at=None if status in Status.FINISHED else _one_value(when_by_id),
         )
 
 
@@ -130,7 +138,7 @@ def _one_value(when_by_id):
 
 
 def _released_status(delivery, *, parked):
-    if parked and delivery.resent_from in FINISHED:
+    if parked and delivery.resent_from in Status.FINISHED:
         return delivery.resent_from
     return Status.RETRYING if delivery.attempt_count else Status.PENDING
 
