@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from delivery import publish, signals, states
-from delivery.deliver import deliver_batch, record_outcomes
 from delivery.models import Attempt, Delivery
+from delivery.recording import record_outcomes
+from delivery.sending import deliver_batch
 from subscriptions import create_endpoint, enable_endpoint
 from subscriptions.models import Endpoint
 from tests.delivery.conftest import answer, request_for
