@@ -1,4 +1,4 @@
-"""Parking: ``delivery`` hears the endpoint's signals and keeps its waiting deliveries in step, in the same transaction."""
+"""Parking: ``delivery`` hears the endpoint's signals and keeps its waiting deliveries in step, in one transaction."""
 
 import pytest
 from django.db import transaction
