@@ -1,4 +1,4 @@
-"""A delivery's state machine: every change of its status, lease and next attempt, and nothing else.
+"""A delivery's state machine: the one module that changes its status, lease and next attempt.
 
 No other module writes ``status``, ``lease_token``, ``lease_expires_at``,
 ``send_started_at`` or ``next_attempt_at`` (``tests/delivery/test_state_owner.py``
