@@ -7,8 +7,9 @@ class DeliveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from delivery import broker_guard, notifications, schedule
+        from delivery import broker_guard, notifications, parking, schedule
 
         schedule.install()
         broker_guard.install()
         notifications.connect()
+        parking.connect()

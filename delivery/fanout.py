@@ -1,24 +1,60 @@
-"""Fan-out: one event becomes one delivery per matching endpoint."""
-
-from datetime import timedelta
+"""Fan-out: one event becomes one delivery per matching endpoint; the first batch goes on to ``sending``."""
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from delivery import states
+from delivery.handoff import enqueue_batch, enqueue_fan_out
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
-from delivery.states import new_token
+from delivery.sending import send_claimed
 from subscriptions import conf
 from subscriptions.matching import matches
 from subscriptions.models import Endpoint
 
 # Plain text and integer columns: no conversion from the database needed.
 EVENT_FIELDS = ("id", "tenant_id", "event_type", "body")
-_last_deliveries_per_event = [1.0]  # in this process's last fan-out
 
 
-def fan_out_for_sending(event_id, send_now):
+class DeliveriesPerEvent:
+    """How many deliveries an event made in the last fan-out, so the next one claims about as many
+    events as its batch holds and puts few back in the outbox.
+
+    A worker keeps one across its fan-outs (``tasks``); without one a
+    fan-out starts from the guess of one delivery per event.
+    """
+
+    def __init__(self):
+        self.value = 1.0
+
+    def events_beside_the_first(self, deliveries):
+        """How many more events than the first the next fan-out should claim for ``deliveries``."""
+        return max(int(deliveries / self.value) - 1, 0)
+
+    def learn(self, rows):
+        if rows:
+            self.value = max(len(rows) / len({row.event_id for row in rows}), 1.0)
+
+
+def chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fan_out_and_send(event_id=None, per_event=None):
+    """Fan out an event and others that wait, send the first batch here and now, queue the rest."""
+    size = conf.get().batch_size
+    rows, token, more_waiting = fan_out_for_sending(event_id, send_now=size, per_event=per_event)
+    if more_waiting:  # another worker may start on them while this one sends
+        enqueue_fan_out()
+    for batch in chunks([row.pk for row in rows[size:]], size):
+        enqueue_batch(batch, token)
+    if rows:
+        send_claimed(rows[:size], token)
+    return len(rows)
+
+
+def fan_out_for_sending(event_id, send_now, per_event=None):
     """Fan out ``event_id`` and other waiting events; returns ``(rows, token, more_waiting)``.
 
     The rows are the new deliveries, already claimed for sending under
@@ -27,10 +63,10 @@ def fan_out_for_sending(event_id, send_now):
 
     Other events that wait for their fan-out come along, oldest first, as
     long as their deliveries fit in the ``send_now`` batch: under load, one
-    task and one transaction serve many events.  It claims as many as this
-    process's last fan-out says will fit (deliveries per event), so few are
-    put back.  ``more_waiting`` says the limit was reached, so another
-    fan-out should follow.
+    task and one transaction serve many events.  It claims as many as
+    ``per_event`` (the caller's ``DeliveriesPerEvent``, learnt from its last
+    fan-out) says will fit, so few are put back.  ``more_waiting`` says the
+    limit was reached, so another fan-out should follow.
 
     The first ``send_now`` rows are sent at once.  They were created just now
     under this token, so loading them again (``states.start``) would only
@@ -38,11 +74,10 @@ def fan_out_for_sending(event_id, send_now):
     the endpoint's secrets are loaded, and their lease already covers the
     sending.
     """
-    # As many events as the last fan-out's deliveries per event say will fit: fewer put back.
-    more_events = max(int(send_now / _last_deliveries_per_event[0]) - 1, 0)
+    per_event = per_event or DeliveriesPerEvent()
+    more_events = per_event.events_beside_the_first(send_now)
     rows, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
-    if rows:
-        _last_deliveries_per_event[0] = max(len(rows) / len({row.event_id for row in rows}), 1.0)
+    per_event.learn(rows)
     endpoints = {id(row.endpoint): row.endpoint for row in rows[:send_now]}
     prefetch_related_objects(list(endpoints.values()), "secrets")
     return rows, token, more_waiting
@@ -89,8 +124,7 @@ def _deliveries_for(events, endpoints, enough):
 
 def _create_deliveries(event_id, send_now, more_events, enough):
     now = timezone.now()
-    token = new_token()
-    settings = conf.get()
+    token = states.new_token()
     with transaction.atomic():
         events = _claim_events(event_id, now, more_events)
         if not events:
@@ -102,12 +136,6 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         rows, unreached = _deliveries_for(events, endpoints, enough)
         if unreached:  # back to the outbox, for the next fan-out
             Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
-        queued_until = now + timedelta(seconds=settings.queue_lease)
-        sending_until = now + timedelta(seconds=settings.execution_lease)
-        for position, row in enumerate(rows):
-            row.status, row.lease_token, row.created_at = Delivery.Status.SENDING, token, now
-            row.lease_expires_at = sending_until if position < send_now else queued_until
-            row.send_started_at = now if position < send_now else None  # sent by this worker at once
-        Delivery.objects.bulk_create(rows, batch_size=1000)
+        states.create_claimed(rows, token, now=now, send_now=send_now)
     more_waiting = bool(unreached) or len(events) >= more_events + 1
     return rows, token, more_waiting

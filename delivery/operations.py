@@ -14,8 +14,6 @@ from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.models import Endpoint
 
-Status = Delivery.Status
-
 
 def retry_delivery(delivery):
     """Send a delivery again now, as a new attempt, whatever its state but ``sending``.
@@ -45,11 +43,7 @@ def recover_endpoint(endpoint, *, since, progress=None):
     once they are scheduled (the ``webhooks_recover`` command draws a bar).
     """
     _check_recoverable(endpoint, since)
-    now = timezone.now()
-    count = Delivery.objects.filter(endpoint=endpoint, status=Status.FAILED, created_at__gte=since).update(
-        status=Status.RETRYING, next_attempt_at=now, resent_from=Status.FAILED,
-        lease_token=None, lease_expires_at=None,
-    )
+    count = states.requeue_failed(endpoint.pk, since)
     if progress:
         progress(count)
     return count
@@ -73,10 +67,7 @@ def _age(seconds):
 
 def cancel_delivery(delivery):
     """Stop a waiting delivery from being tried again."""
-    cancelled = Delivery.objects.filter(pk=delivery.pk, status__in=Status.WAITING).update(
-        status=Status.CANCELLED, next_attempt_at=None, finished_at=timezone.now()
-    )
-    if not cancelled:
+    if not states.cancel(delivery.pk):
         raise ValidationError("Only pending or retrying deliveries can be cancelled.", code="invalid")
     delivery.refresh_from_db()
     return delivery
@@ -96,10 +87,7 @@ def send_test_event(endpoint, event_type, data=None):
         event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
         token = states.new_token()
-        delivery = Delivery.objects.create(
-            event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id, status=Status.SENDING,
-            lease_token=token,
-            lease_expires_at=now + timedelta(seconds=conf.get().queue_lease),
-        )
+        [delivery] = states.create_claimed([Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id)],
+                                           token, now=now)
         transaction.on_commit(lambda: enqueue_batch([delivery.pk], token, Attempt.Trigger.MANUAL))
     return event

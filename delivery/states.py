@@ -1,4 +1,16 @@
-"""Claiming deliveries for sending, so that two workers never send the same claim.
+"""A delivery's state machine: the one module that changes its status, lease and next attempt.
+
+No other module writes ``status``, ``lease_token``, ``lease_expires_at``,
+``send_started_at`` or ``next_attempt_at`` (``tests/delivery/test_state_owner.py``
+checks it), so "who can move a delivery to X?" has its answer here::
+
+    new (fan-out, test event) ──create_claimed──▶ sending
+    pending | retrying ──claim_due──▶ sending ──record──▶ succeeded | retrying | failed
+    sending, lease lapsed ──claim_expired──▶ sending     (a started send counts as failed)
+    any but sending ──claim_one──▶ sending                (a resend by hand)
+    failed ──requeue_failed──▶ retrying, due now          (recover)
+    sending ──release──▶ pending | retrying | its finished state
+    pending | retrying ──cancel──▶ cancelled;  park / unpark: no time / due now
 
 Every change of a delivery's state is one conditional UPDATE.  A claim gives
 a batch of rows a fresh ``lease_token`` and moves them to ``sending``; only
@@ -17,7 +29,9 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from delivery.models import Delivery
+from delivery.models import Delivery, fit
+from delivery.retry_policy import next_delay, parse_retry_after
+from delivery.returning import update_returning
 from subscriptions import conf
 
 Status = Delivery.Status
@@ -89,12 +103,59 @@ def claim_one(delivery_id, now=None):
     return ([delivery_id], token) if claimed else ([], None)
 
 
+def create_claimed(rows, token, *, now, send_now=0):
+    """Save new deliveries already claimed under ``token`` (fan-out, a test event).
+
+    The first ``send_now`` are being sent by the creating worker at once: they
+    are marked started and their lease covers the sending.  The others wait
+    for a worker under the shorter queue lease.
+    """
+    settings = conf.get()
+    queued_until = now + timedelta(seconds=settings.queue_lease)
+    sending_until = now + timedelta(seconds=settings.execution_lease)
+    for position, row in enumerate(rows):
+        sending = position < send_now
+        row.status, row.lease_token, row.created_at = Status.SENDING, token, now
+        row.lease_expires_at = sending_until if sending else queued_until
+        row.send_started_at = now if sending else None
+    Delivery.objects.bulk_create(rows, batch_size=1000)
+    return rows
+
+
+def requeue_failed(endpoint_id, since, now=None):
+    """Failed deliveries to an endpoint created since ``since`` become due now, as resends by hand
+    of failed ones (recover); the dispatcher claims them in its batches.  Returns the count."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.FAILED, created_at__gte=since).update(
+        status=Status.RETRYING, next_attempt_at=now, resent_from=Status.FAILED,
+        lease_token=None, lease_expires_at=None,
+    )
+
+
+def cancel(delivery_id, now=None):
+    """Stop a waiting delivery from being tried again; False if it was not waiting."""
+    now = now or timezone.now()
+    return bool(Delivery.objects.filter(pk=delivery_id, status__in=Status.WAITING).update(
+        status=Status.CANCELLED, next_attempt_at=None, finished_at=now))
+
+
+def park(endpoint_id):
+    """Waiting deliveries of a disabled endpoint are kept, with no time set, until it is enabled."""
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING).update(next_attempt_at=None)
+
+
+def unpark(endpoint_id, now=None):
+    """An enabled endpoint's waiting deliveries are due now: the kept ones go first."""
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING).update(
+        next_attempt_at=now or timezone.now())
+
+
 def start(ids, token, now=None):
     """A worker takes up a claimed batch: extend the lease to cover sending it, load the rows.
 
     Rows come back as they were before this call: a row whose
     ``send_started_at`` is already set was being sent by a worker that
-    vanished (see ``deliver.record_lost``); only the others are marked started.
+    vanished (see ``recording.record_lost``); only the others are marked started.
     """
     now = now or timezone.now()
     held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
@@ -146,3 +207,51 @@ def _released_status(delivery, *, parked):
 def fenced(token):
     """The rows this token still holds: the only ones an outcome may be written to."""
     return Delivery.objects.filter(lease_token=token, status=Status.SENDING)
+
+
+def settle(delivery, outcome, now, settings):
+    """Move one delivery, in memory, to where its attempt's outcome leads; True when it has just been exhausted.
+
+    ``record`` writes what this decided.
+    """
+    delivery.attempt_count += 1
+    delivery.last_attempt_at = now
+    delivery.last_response_status = outcome.status
+    delivery.last_error = fit(Delivery, "last_error",
+                              outcome.error_message or (f"HTTP {outcome.status}" if not outcome.succeeded else ""))
+    delivery.lease_token = None
+    delivery.lease_expires_at = None
+    if outcome.succeeded:
+        delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.SUCCEEDED, now, None
+        return False
+    delay = next_delay(delivery.attempt_count, settings.retry_schedule, jitter=settings.retry_jitter,
+                       retry_after=parse_retry_after(outcome.retry_after, now))
+    if delay is None:
+        delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.FAILED, now, None
+        return True
+    delivery.status, delivery.next_attempt_at = Status.RETRYING, now + timedelta(seconds=delay)
+    return False
+
+
+OUTCOME_FIELDS = ("status", "next_attempt_at", "last_attempt_at", "last_response_status", "last_error",
+                  "finished_at")
+
+
+def record(deliveries, token):
+    """Write the states ``settle`` gave these deliveries, where ``token`` still holds them; returns the ids written.
+
+    One conditional UPDATE per group of deliveries that end in the same
+    state: a batch to healthy receivers is one group, so this is one
+    statement where ``bulk_update`` would build a CASE per row and field.
+    The statement itself says which rows the token still held.
+    """
+    groups = {}
+    for delivery in deliveries:
+        key = tuple(getattr(delivery, name) for name in OUTCOME_FIELDS)
+        groups.setdefault(key, []).append(delivery.pk)
+    held = set()
+    for key, ids in groups.items():
+        values = {"attempt_count": F("attempt_count") + 1, "lease_token": None, "lease_expires_at": None,
+                  "send_started_at": None, "resent_from": "", **dict(zip(OUTCOME_FIELDS, key))}
+        held.update(pk for (pk,) in update_returning(fenced(token).filter(id__in=ids), values))
+    return held

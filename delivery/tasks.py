@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.signals import task_prerun
 from django.db import connections
 
-from delivery import deliver, dispatcher, handoff, retention
+from delivery import dispatcher, fanout, handoff, retention, sending
 
 
 @task_prerun.connect
@@ -27,17 +27,21 @@ def _replace_broken_connections(sender=None, **kwargs):
             connection.close()
 
 
+# This worker process's fan-outs learn from each other how many events fit in a batch.
+_deliveries_per_event = fanout.DeliveriesPerEvent()
+
+
 @shared_task(name="delivery.fan_out_event", acks_late=True, ignore_result=True)
 def fan_out_event(event_id=None):
     """Fan out ``event_id`` and other waiting events; without an id, answer a fan-out request."""
     if event_id is None:
         handoff.take_fan_out_request()
-    return deliver.fan_out_and_send(event_id)
+    return fanout.fan_out_and_send(event_id, _deliveries_per_event)
 
 
 @shared_task(name="delivery.send_batch", acks_late=True, ignore_result=True)
 def send_batch(delivery_ids, token, trigger="scheduled"):
-    return deliver.deliver_batch(delivery_ids, token, trigger)
+    return sending.deliver_batch(delivery_ids, token, trigger)
 
 
 @shared_task(name="delivery.dispatch", ignore_result=True)

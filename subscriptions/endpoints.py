@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf
+from subscriptions import conf, signals
 from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -188,42 +188,45 @@ def update_endpoint(endpoint, **changes):
     return endpoint
 
 
+@transaction.atomic
 def disable_endpoint(endpoint, *, reason):
-    """Stop sending to an endpoint.  Its pending deliveries are kept for when it comes back.
+    """Stop sending to an endpoint.  Its waiting deliveries are kept (parked) for when it comes back.
 
-    ``endpoint_disabled`` fires once the disable is committed, robustly: a
-    host receiver can neither roll it back nor fail the caller.
+    ``endpoint_disabling`` lets ``delivery`` park them in this transaction
+    (also when the endpoint was disabled already: a row recorded since is
+    parked too).  ``endpoint_disabled`` fires once the disable is committed,
+    robustly: a host receiver can neither roll it back nor fail the caller.
     """
-    from delivery.signals import endpoint_disabled, fire
-
     updated = Endpoint.objects.filter(pk=endpoint.pk, disabled=False).update(
         disabled=True, disabled_reason=storable_text(reason, 512), disabled_at=timezone.now(),
         updated_at=timezone.now(),
     )
     endpoint.refresh_from_db()
-    _park_waiting(endpoint, next_attempt_at=None)
+    signals.endpoint_disabling.send(sender=Endpoint, endpoint=endpoint)
     if updated:
-        transaction.on_commit(lambda: fire(endpoint_disabled, sender=Endpoint, endpoint=endpoint, reason=reason))
+        transaction.on_commit(lambda: signals.fire(signals.endpoint_disabled, sender=Endpoint, endpoint=endpoint,
+                                                   reason=reason))
     return endpoint
 
 
-def _park_waiting(endpoint, *, next_attempt_at):
-    """Waiting deliveries of a disabled endpoint are kept, with no time set, until it is enabled."""
-    from delivery.models import Delivery
-
-    Delivery.objects.filter(
-        endpoint=endpoint, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING]
-    ).update(next_attempt_at=next_attempt_at)
-
-
+@transaction.atomic
 def enable_endpoint(endpoint):
-    """Resume sending, kept deliveries first; the failure streak starts afresh."""
-    _park_waiting(endpoint, next_attempt_at=timezone.now())
-    Endpoint.objects.filter(pk=endpoint.pk).update(
-        disabled=False, disabled_reason="", disabled_at=None, failing_since=None,
-        updated_at=timezone.now(),
+    """Resume sending, kept deliveries first; the failure streak starts afresh.
+
+    ``endpoint_enabling`` lets ``delivery`` make the kept deliveries due now,
+    in this transaction; ``endpoint_enabled`` fires once a disabled endpoint's
+    enable is committed, robustly.
+    """
+    signals.endpoint_enabling.send(sender=Endpoint, endpoint=endpoint)
+    now = timezone.now()
+    enabled = Endpoint.objects.filter(pk=endpoint.pk, disabled=True).update(
+        disabled=False, disabled_reason="", disabled_at=None, failing_since=None, updated_at=now,
     )
+    if not enabled:
+        Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, updated_at=now)
     endpoint.refresh_from_db()
+    if enabled:
+        transaction.on_commit(lambda: signals.fire(signals.endpoint_enabled, sender=Endpoint, endpoint=endpoint))
     return endpoint
 
 

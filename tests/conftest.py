@@ -38,12 +38,6 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.write_line(_seed_line(config))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_fan_out_estimate(monkeypatch):
-    """Each test starts as a new process does: no deliveries-per-event estimate from an earlier fan-out."""
-    monkeypatch.setattr("delivery.fanout._last_deliveries_per_event", [1.0])
-
-
 @pytest.fixture
 def private_broker():
     """A memory-only Redis of the test's own, which this process publishes to: never the machine's shared one."""
@@ -112,7 +106,7 @@ def invoice_paid(db):
 @pytest.fixture
 def handed_over(monkeypatch):
     """Records what would be handed to the broker, for unit tests that run without one."""
-    from delivery import deliver, dispatcher, handoff, operations, publishing
+    from delivery import dispatcher, fanout, handoff, operations, publishing
 
     calls = []
 
@@ -124,9 +118,9 @@ def handed_over(monkeypatch):
         calls.append(("fan_out", event_id))
         return True
 
-    for module in (handoff, deliver, dispatcher, operations):
+    for module in (handoff, fanout, dispatcher, operations):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
-    for module in (deliver, dispatcher, publishing):
+    for module in (fanout, dispatcher, publishing):
         monkeypatch.setattr(module, "enqueue_fan_out", enqueue_fan_out)
     monkeypatch.setattr(dispatcher, "take_fan_out_request", lambda: calls.append(("fan_out_request_taken",)))
     return calls

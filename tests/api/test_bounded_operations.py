@@ -85,8 +85,8 @@ def test_retry_of_a_disabled_endpoints_delivery_is_refused(acme_key, acme_traffi
 def test_a_resend_that_meets_a_disabled_endpoint_keeps_its_finished_state(acme_traffic, handed_over, finished,
                                                                           django_capture_on_commit_callbacks):
     """L15: resent, then the endpoint is disabled before a worker takes it: it is not parked as waiting."""
-    from delivery.deliver import deliver_batch
     from delivery.operations import retry_delivery
+    from delivery.sending import deliver_batch
     from subscriptions import enable_endpoint
 
     endpoint, deliveries = acme_traffic

@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import publish, sender
+from delivery import publish, sender, signals, states
 from delivery.models import Delivery
+from delivery.recording import record_outcomes
 from subscriptions import create_endpoint
 
 
@@ -42,3 +43,39 @@ def answer(status=None, *, error=None, headers=None):
 
 def request_for(delivery):
     return sender.Request(url=delivery.endpoint.url, headers={"webhook-id": delivery.event_id}, body=b"{}")
+
+
+@pytest.fixture
+def short_schedule(settings):
+    """Two retries, no jitter: a delivery is exhausted on its third failure, at known times."""
+    settings.WEBHOOKS_RETRY_SCHEDULE = "10,20"
+    settings.WEBHOOKS_RETRY_JITTER = 0
+
+
+@pytest.fixture
+def heard():
+    """Every signal the platform sends during the test, in order."""
+    log = []
+
+    def listener(name):
+        def receive(sender, **kwargs):
+            log.append((name, kwargs))
+        return receive
+
+    receivers = {signal: listener(name) for name, signal in (
+        ("succeeded", signals.delivery_succeeded), ("exhausted", signals.delivery_exhausted),
+        ("disabled", signals.endpoint_disabled))}
+    for signal, receive in receivers.items():
+        signal.connect(receive)
+    yield log
+    for signal, receive in receivers.items():
+        signal.disconnect(receive)
+
+
+def attempt(delivery, outcome, trigger="scheduled"):
+    """Claim ``delivery``, record ``outcome`` for it; return it fresh from the database."""
+    ids, token = states.claim_one(delivery.pk)
+    [held] = states.start(ids, token)
+    record_outcomes([held], [(request_for(held), outcome)], token, trigger)
+    delivery.refresh_from_db()
+    return delivery

@@ -3,7 +3,7 @@
 import pytest
 
 from delivery import publish
-from delivery.fanout import fan_out_for_sending
+from delivery.fanout import DeliveriesPerEvent, fan_out_for_sending
 from delivery.models import Delivery, Event
 from subscriptions import create_endpoint
 
@@ -77,10 +77,11 @@ def test_the_next_fan_out_claims_only_as_many_events_as_it_expects_to_fit(three_
     from django.test.utils import CaptureQueriesContext
 
     events = publish_many(6)
+    per_event = DeliveriesPerEvent()  # what a worker keeps across its fan-outs
     with CaptureQueriesContext(connection) as first:
-        fan_out_for_sending(events[0].pk, send_now=6)  # expects 1 delivery per event: claims 6, keeps 2
+        fan_out_for_sending(events[0].pk, send_now=6, per_event=per_event)  # expects 1 per event: claims 6, keeps 2
     with CaptureQueriesContext(connection) as second:
-        rows, _, _ = fan_out_for_sending(events[2].pk, send_now=6)  # now expects 3: claims 2, keeps 2
+        rows, _, _ = fan_out_for_sending(events[2].pk, send_now=6, per_event=per_event)  # expects 3: claims 2, keeps 2
 
     def put_back(queries):
         return [q["sql"] for q in queries if '"fanned_out_at" = NULL' in q["sql"]]

@@ -3,8 +3,8 @@
 import pytest
 
 from delivery import publish, rate_limit, states
-from delivery.deliver import deliver_batch
 from delivery.models import Attempt, Delivery
+from delivery.sending import deliver_batch
 from subscriptions import create_endpoint, update_endpoint
 
 Status = Delivery.Status

@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 
 from delivery import states
-from delivery.deliver import record_outcomes
 from delivery.models import Attempt, Delivery
+from delivery.recording import record_outcomes
 from subscriptions import create_endpoint
 from tests.delivery.conftest import answer, request_for
 

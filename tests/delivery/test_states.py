@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from delivery import states
-from delivery.deliver import record_outcomes
 from delivery.models import Attempt, Delivery
+from delivery.recording import record_outcomes
 from subscriptions import create_endpoint, disable_endpoint
 from tests.delivery.conftest import answer, request_for
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from delivery import states
-from delivery.deliver import deliver_batch
 from delivery.models import Attempt, Delivery
+from delivery.sending import deliver_batch
 from subscriptions import create_endpoint
 
 pytestmark = pytest.mark.django_db

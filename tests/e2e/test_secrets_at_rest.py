@@ -39,7 +39,7 @@ def _credentialed_endpoint(url_base):
 def test_a_database_dump_holds_no_secret_in_plain_text(transactional_db):
     """M9: pg_dump of the test database shows no secret, URL password, query token or header value,
     also once a delivery to the endpoint failed (attempt log, error text)."""
-    from delivery.deliver import fan_out_and_send
+    from delivery.fanout import fan_out_and_send
     from delivery.models import Attempt
     from tests.worker import free_port
 

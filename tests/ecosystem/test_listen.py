@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from delivery import publish
+from delivery.management.commands.webhooks_listen import Listener
 from delivery.signing import sign
 from subscriptions import ensure_event_type
-from subscriptions.management.commands.webhooks_listen import Listener
 from subscriptions.models import Endpoint
 from subscriptions.secrets import generate_secret
 

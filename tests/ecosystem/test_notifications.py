@@ -95,9 +95,9 @@ def test_a_failing_mail_server_does_not_break_disabling(endpoint, settings, djan
 def test_notifications_carry_only_redacted_urls(db, receiver, settings, mailoutbox,
                                                 django_capture_on_commit_callbacks):
     """M5: a receiver answers 410 to its only attempt: mail and operational events never hold the password."""
-    from delivery.deliver import deliver_batch
     from delivery.fanout import fan_out_for_sending
     from delivery.publishing import publish
+    from delivery.sending import deliver_batch
 
     settings.WEBHOOKS_NOTIFY_EMAIL = True
     settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"

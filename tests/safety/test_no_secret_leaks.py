@@ -18,7 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from delivery import publish
-from delivery.deliver import fan_out_and_send
+from delivery.fanout import fan_out_and_send
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type, reveal_secret
 from subscriptions.api_keys import create_api_key

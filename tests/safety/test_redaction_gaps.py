@@ -4,7 +4,7 @@ log and log records when a delivery fails (the error text of requests quotes the
 import logging
 
 from delivery import publish
-from delivery.deliver import fan_out_and_send
+from delivery.fanout import fan_out_and_send
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from tests.worker import free_port

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from delivery import retention
-from delivery.management.progress import reporter
 from subscriptions import conf
+from subscriptions.management.progress import reporter
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from delivery.management.progress import ProgressBar
 from delivery.models import Delivery
 from delivery.operations import recover_endpoint
 from subscriptions import conf
 from subscriptions.api.scoping import ENDPOINT_ID
+from subscriptions.management.progress import ProgressBar
 from subscriptions.models import Endpoint
 
 

@@ -10,8 +10,8 @@ import sys
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from delivery.management.progress import reporter
 from subscriptions import rekeying
+from subscriptions.management.progress import reporter
 
 
 class Command(BaseCommand):

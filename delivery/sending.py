@@ -1,0 +1,77 @@
+"""Sending a claimed batch: admit it (disabled endpoint, rate limit), run it through the send pool,
+one attempt per delivery; each answer goes on to ``recording``."""
+
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.utils import timezone
+
+from delivery import rate_limit, send_pool, sender, states
+from delivery.models import Attempt
+from delivery.recording import record_lost, record_outcomes
+from subscriptions import conf
+from subscriptions.secrets import active_secrets
+
+
+def deliver_batch(delivery_ids, token, trigger=Attempt.Trigger.SCHEDULED):
+    """Send the deliveries this token still holds; record every attempt and outcome.
+
+    Deliveries of a disabled endpoint are parked; those over their endpoint's
+    rate limit, or whose endpoint already has its share of this process's
+    sending threads, go back to the database for a moment later.  Returns how
+    many requests were started.
+    """
+    rows = states.start(delivery_ids, token)
+    lost = [d for d in rows if d.send_started_at is not None]
+    if lost:
+        record_lost(lost, token)
+    return send_claimed([d for d in rows if d.send_started_at is None], token, trigger)
+
+
+def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
+    """``deliver_batch`` for rows already loaded under their lease (with event, endpoint, secrets)."""
+    settings = conf.get()
+    parked = [d for d in deliveries if d.endpoint.disabled]
+    if parked:
+        states.release(parked, token, next_attempt_at=None)
+    live, over_limit = rate_limit.admit([d for d in deliveries if not d.endpoint.disabled])
+    if over_limit:
+        next_second = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+        states.release(over_limit, token, next_attempt_at=next_second)
+    if not live:
+        return 0
+    pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
+    _, _, turned_away = pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
+                                 patience=settings.batch_patience, wait_seconds=settings.timeout)
+    if turned_away:
+        # Whole seconds: few distinct times make a short UPDATE.
+        times = [datetime.fromtimestamp(math.ceil(t), tz=UTC) for t in pool.come_back_at(turned_away)]
+        states.release(turned_away, token, next_attempt_at=times)
+    return len(live) - len(turned_away)
+
+
+def _send_one(delivery):
+    """One attempt of one delivery: ``(request, outcome)``; never raises."""
+    settings = conf.get()
+    try:
+        request = _request_for(delivery)
+    except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
+        request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
+        return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
+                                       error_class=type(exc).__name__,
+                                       error_message=sender._safe_message(exc, delivery.endpoint.url))  # fitted later
+    return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
+
+
+def _request_for(delivery):
+    """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
+    endpoint = delivery.endpoint
+    return sender.build_request(
+        url=endpoint.url_to_send(),
+        msg_id=delivery.event_id,
+        body=delivery.event.body,
+        secrets=active_secrets(endpoint),
+        custom_headers=endpoint.headers_to_send(),
+    )
