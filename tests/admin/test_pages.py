@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from delivery.admin_tools import CappedCountPaginator
+from delivery.admin.lists import CappedCountPaginator
 from delivery.models import Attempt, Delivery, Event
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 
