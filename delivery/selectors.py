@@ -124,8 +124,8 @@ class Health:
 
     attempts: int = 0
     succeeded: int = 0
-    p50_ms: float | None = None
-    p95_ms: float | None = None
+    p50_ms: int | None = None
+    p95_ms: int | None = None
     last_attempt: Attempt | None = None
 
     @property
