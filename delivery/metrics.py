@@ -4,14 +4,12 @@ Why two kinds: attempts happen in worker processes, so their count and
 latency are counted where they happen (``prometheus_client``'s multiprocess
 mode writes them to ``PROMETHEUS_MULTIPROC_DIR``, which the web process
 reads when scraped).  The backlog and the disabled endpoints are facts of the
-database, true whichever machine asks, so they are read there, with queries
-that the partial indexes answer.
+database, true whichever machine asks, so they are read there, by the same
+queries as the console's dashboard (``delivery.selectors``).
 """
 
 import os
 
-from django.db.models import Min
-from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -42,21 +40,18 @@ class DatabaseCollector:
     """Gauges computed at scrape time from index-backed queries."""
 
     def collect(self):
-        from delivery.models import Delivery, Event
-        from subscriptions.models import Endpoint
+        from delivery import selectors
 
-        now = timezone.now()
-        due = Delivery.objects.filter(status__in=Delivery.Status.WAITING, next_attempt_at__lte=now)
-        oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
-        stranded = Event.objects.filter(fanned_out_at__isnull=True)
-        yield _gauge("hookplatform_deliveries_due", "Waiting deliveries whose time has come.", due.count())
+        backlog = selectors.queue_backlog()
+        age = backlog.oldest_due_age
+        yield _gauge("hookplatform_deliveries_due", "Waiting deliveries whose time has come.", backlog.due)
         yield _gauge("hookplatform_deliveries_due_oldest_age_seconds",
                      "How long the oldest due delivery has waited past its time.",
-                     (now - oldest).total_seconds() if oldest else 0)
+                     age.total_seconds() if age else 0)
         yield _gauge("hookplatform_events_not_fanned_out", "Published events not yet fanned out.",
-                     stranded.count())
+                     selectors.events_not_fanned_out())
         yield _gauge("hookplatform_endpoints_disabled", "Endpoints disabled, by hand or automatically.",
-                     Endpoint.objects.filter(disabled=True).count())
+                     selectors.endpoint_counts()["disabled"])
 
 
 def _gauge(name, documentation, value):

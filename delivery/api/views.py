@@ -16,13 +16,12 @@ from delivery import operations, publishing
 from delivery.api import serializers as s
 from delivery.api.filters import DeliveryFilter
 from delivery.models import Attempt, Delivery, Event
-from delivery.stats import endpoint_stats
+from delivery.selectors import endpoint_stats
 from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import Conflict, domain_errors
 from subscriptions.api.pagination import AttemptPagination
-from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, TenantScopedMixin, get_or_404
+from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, EndpointLookupMixin, TenantScopedMixin, get_or_404
 from subscriptions.api.serializers import ErrorSerializer
-from subscriptions.api.views import EndpointLookupMixin
 
 EVENT_ERRORS = {
     "unknown_event_type": "event_type",

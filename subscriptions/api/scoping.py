@@ -8,7 +8,7 @@ import re
 
 from django.http import Http404
 
-from subscriptions.models import Tenant
+from subscriptions.models import Endpoint, Tenant
 from subscriptions.validation import TENANT_UID
 
 ENDPOINT_ID = re.compile(r"^ep_[0-9A-Z]{26}$")
@@ -48,3 +48,15 @@ class TenantScopedMixin:
         super().initial(request, *args, **kwargs)
         self.tenant = tenant_or_404(request, kwargs.get("tenant_uid"))
 
+
+
+class EndpointLookupMixin(TenantScopedMixin):
+    """``self.get_object()`` is an endpoint of the URL's tenant, or 404."""
+
+    lookup_value_regex = ANY_SEGMENT
+
+    def get_queryset(self):
+        return Endpoint.objects.filter(tenant=self.tenant).order_by("-id")
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), ENDPOINT_ID, pk=self.kwargs["pk"])

@@ -16,14 +16,13 @@ from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import domain_errors
 from subscriptions.api.permissions import PlatformKeyForWrites, PlatformKeyOnly, PlatformKeyRequired
 from subscriptions.api.scoping import (
-    ENDPOINT_ID,
     NUMBER_ID,
-    TenantScopedMixin,
+    EndpointLookupMixin,
     get_or_404,
     visible_tenants,
 )
 from subscriptions.api_keys import create_api_key, revoke_api_key
-from subscriptions.models import ApiKey, Endpoint, EventType
+from subscriptions.models import ApiKey, EventType
 from subscriptions.validation import EVENT_TYPE_NAME, TENANT_UID
 
 DISABLED_REASON = "Disabled over the API."
@@ -146,18 +145,6 @@ def _apply_endpoint_changes(endpoint, fields):
 
 def _secret_answer(key, row):
     return s.SecretSerializer({"key": key, "created_at": row.created_at}).data
-
-
-class EndpointLookupMixin(TenantScopedMixin):
-    """``self.get_object()`` is an endpoint of the URL's tenant, or 404."""
-
-    lookup_value_regex = "[^/]+"
-
-    def get_queryset(self):
-        return Endpoint.objects.filter(tenant=self.tenant).order_by("-id")
-
-    def get_object(self):
-        return get_or_404(self.get_queryset(), ENDPOINT_ID, pk=self.kwargs["pk"])
 
 
 @extend_schema_view(

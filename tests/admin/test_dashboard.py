@@ -5,14 +5,24 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import admin_chart, dashboard
+from delivery import selectors
+from delivery.admin import chart as admin_chart
 from delivery.models import Delivery
+from subscriptions import create_endpoint
 from tests.admin.conftest import make_attempt, make_delivery, make_event
 
 
-def test_percentiles_interpolate_like_percentile_cont():
-    assert dashboard.percentiles(list(range(1, 101))) == pytest.approx((50.5, 95.05))
-    assert dashboard.percentiles([7]) == (7.0, 7.0)
+def test_percentiles_are_nearest_rank_like_the_apis(history):
+    """One definition for the API, the dashboard and the endpoint list (was percentile_cont's 50.5 and 95.05)."""
+    hundred = create_endpoint("org_3", url="https://hundred.example.com/hooks")
+    single = create_endpoint("org_3", url="https://single.example.com/hooks")
+    delivery = make_delivery(make_event(hundred.tenant, 60), hundred, "succeeded")
+    for duration in range(1, 101):
+        make_attempt(delivery, ok=True, duration_ms=duration)
+    make_attempt(make_delivery(make_event(single.tenant, 61), single, "succeeded"), ok=True, duration_ms=7)
+    health = selectors.endpoint_health([hundred.pk, single.pk])
+    assert (health[hundred.pk].p50_ms, health[hundred.pk].p95_ms) == (50, 95)
+    assert (health[single.pk].p50_ms, health[single.pk].p95_ms) == (7, 7)
 
 
 def test_endpoint_health_counts_only_the_last_24_hours(history):
@@ -21,21 +31,21 @@ def test_endpoint_health_counts_only_the_last_24_hours(history):
     make_attempt(old, ok=False, minutes_ago=60 * 25)
     for n, duration in enumerate(range(10, 1010, 10)):  # 100 successes of 10..1000 ms
         make_attempt(history["retrying"], ok=True, minutes_ago=1 + n / 100, duration_ms=duration)
-    health = dashboard.endpoint_health([bad.pk, history["other"].pk])
+    health = selectors.endpoint_health([bad.pk, history["other"].pk])
     # bad: the fixture's 5 failed attempts of 120 ms, all logged 5 minutes ago, and the 100 successes
     assert health[bad.pk].attempts == 105 and health[bad.pk].succeeded == 100
-    # sorted: 10..110, six of 120, 130..1000; percentile_cont interpolates at (n - 1) * p
-    assert health[bad.pk].p50_ms == pytest.approx(480.0)
-    assert health[bad.pk].p95_ms == pytest.approx(948.0)
+    # sorted: 10..110, six of 120, 130..1000; nearest rank is the ceil(p * n)-th: the 53rd and the 100th
+    assert health[bad.pk].p50_ms == 480
+    assert health[bad.pk].p95_ms == 950  # percentile_cont, the console's definition before the API's, gave 948
     assert health[bad.pk].last_attempt.succeeded
     assert health[history["other"].pk].success_rate == 0.0
     assert set(health) == {bad.pk, history["other"].pk}
 
 
 def test_hourly_outcomes_group_statuses_by_creation_hour(history):
-    hours = dashboard.hourly_outcomes()
+    hours = selectors.hourly_outcomes()
     assert len(hours) == 24
-    totals = {name: sum(counts[name] for _, counts in hours) for name in dashboard.OUTCOMES}
+    totals = {name: sum(counts[name] for _, counts in hours) for name in selectors.OUTCOMES}
     # the fixture's deliveries of the last 24 hours (the 3-day-old failure is out of the window)
     assert totals == {"succeeded": 1, "in progress": 2, "failed": 2, "cancelled": 0}
 
@@ -44,14 +54,14 @@ def test_queue_backlog_reports_due_deliveries_and_the_oldest(history):
     oldest = timezone.now() - timedelta(minutes=30)
     Delivery.objects.filter(pk=history["pending"].pk).update(next_attempt_at=oldest)
     Delivery.objects.filter(pk=history["retrying"].pk).update(next_attempt_at=None)  # parked
-    backlog = dashboard.queue_backlog()
+    backlog = selectors.queue_backlog()
     assert (backlog.due, backlog.parked, backlog.sending) == (1, 1, 0)
     assert backlog.oldest_due_at == oldest
     assert timedelta(minutes=29) < backlog.oldest_due_age < timedelta(minutes=31)
 
 
 def test_top_failing_endpoints_are_ranked_by_failed_attempts(history):
-    ranked = [(endpoint.pk, failed) for endpoint, failed, _ in dashboard.top_failing_endpoints()]
+    ranked = [(endpoint.pk, failed) for endpoint, failed, _ in selectors.top_failing_endpoints()]
     assert ranked == [(history["bad"].pk, 5), (history["good"].pk, 1), (history["other"].pk, 1)] or \
         ranked == [(history["bad"].pk, 5), (history["other"].pk, 1), (history["good"].pk, 1)]
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from delivery.admin_tools import CappedCountPaginator
+from delivery.admin.lists import CappedCountPaginator
 from delivery.models import Attempt, Delivery, Event
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 
@@ -145,3 +145,9 @@ def test_change_page_offers_only_the_actions_that_apply(admin_client, history):
 def test_deliveries_list_links_the_dashboard(admin_client, history):
     page = admin_client.get(url(Delivery, "changelist")).content.decode()
     assert reverse("admin:webhooks_dashboard") in page
+
+
+def test_the_standalone_project_brands_its_own_console(admin_client):
+    """hookplatform/admin.py: the header and the index's dashboard link (a host keeps Django's, see host_shop)."""
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "hookplatform console" in page and reverse("admin:webhooks_dashboard") in page

@@ -59,11 +59,11 @@ def test_stats_refuses_a_window_beyond_30_days(acme_key, acme_traffic):
 
 def test_stats_latency_is_taken_over_the_most_recent_attempts(acme, settings, monkeypatch):
     """M7: percentiles read a bounded sample (the newest attempts), whatever the window holds."""
-    from delivery import stats
+    from delivery import selectors
 
-    monkeypatch.setattr(stats, "LATENCY_SAMPLE", 2)
+    monkeypatch.setattr(selectors, "LATENCY_SAMPLE", 2)
     endpoint, _ = make_traffic(acme, deliveries=3, attempts_each=2)  # durations 10 and 20, newest last
-    latency = stats.endpoint_stats(endpoint)["latency_ms"]
+    latency = selectors.endpoint_stats(endpoint)["latency_ms"]
     assert latency == {"p50": 10, "p90": 20, "p95": 20, "p99": 20, "max": 20}
 
 

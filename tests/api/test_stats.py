@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delivery.models import Attempt, Delivery, Event
-from delivery.stats import endpoint_stats
+from delivery.selectors import endpoint_health, endpoint_stats
 from subscriptions import create_endpoint, ensure_event_type
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +50,15 @@ def test_window_and_empty(endpoint):
     wider = endpoint_stats(endpoint, since=timezone.now() - timedelta(days=3))
     assert wider["latency_ms"] == {"p50": 7, "p90": 7, "p95": 7, "p99": 7, "max": 7}
     assert wider["deliveries"]["failed"] == 1
+
+
+def test_the_api_and_the_dashboard_give_the_same_percentiles(endpoint):
+    """One definition (nearest rank) over the same sample and window, on SQLite and PostgreSQL alike."""
+    from delivery.admin.dashboard import dashboard_figures
+
+    add(endpoint, status="failed", durations=[10, 20, 30, 1000])  # interpolation would give a p95 of 853
+    api = endpoint_stats(endpoint)["latency_ms"]
+    health = endpoint_health([endpoint.pk])[endpoint.pk]
+    (failing,) = dashboard_figures()["failing"]
+    assert api["p95"] == health.p95_ms == 1000 and failing["p95_text"] == "1,000 ms"
+    assert api["p50"] == health.p50_ms == 20
