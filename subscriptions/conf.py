@@ -148,6 +148,8 @@ def _text(value):
 
 @dataclass(frozen=True)
 class Knob:
+    """One row of the table: the setting's name, its default, the parser of its value and what it does."""
+
     name: str
     default: Any
     parse: Callable[[Any], Any]
@@ -169,6 +171,8 @@ class Knob:
 
 
 class InvalidSetting(ImproperlyConfigured):
+    """A value the knob's parser refuses; the message starts with the knob's name."""
+
     def __init__(self, knob, reason):
         self.knob = knob
         super().__init__(f"{knob.name}: {reason}")
@@ -236,6 +240,8 @@ def knob(attr):
 
 
 class _Derived:
+    """What the settings object works out from its knobs."""
+
     @property
     def max_attempts(self):
         return len(self.retry_schedule) + 1
@@ -253,7 +259,7 @@ class _Derived:
 
 
 WebhookSettings = make_dataclass(
-    "WebhookSettings", [(k.attr, Any, field(repr=not k.secret)) for k in KNOBS], bases=(_Derived,), frozen=True)
+    "WebhookSettings", [(row.attr, Any, field(repr=not row.secret)) for row in KNOBS], bases=(_Derived,), frozen=True)
 WebhookSettings.__doc__ = "The parsed settings, one attribute per knob of ``KNOBS``."
 
 
