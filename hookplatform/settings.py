@@ -1,6 +1,7 @@
 """Settings of the standalone hookplatform project.
 
-The only module that reads the environment.  With nothing set it runs on a
+The only module that reads the environment (the ``WEBHOOKS_*`` knobs through
+the settings table's ``from_environ``).  With nothing set it runs on a
 fresh machine: SQLite under ``var/`` and an embedded broker.  Set
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` for PostgreSQL and Redis (or
 RabbitMQ).  Every variable is listed in the README.
@@ -10,6 +11,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+
+from subscriptions.conf import from_environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HOOKPLATFORM_VAR_DIR", BASE_DIR / "var"))
@@ -172,40 +175,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # otherwise, which costs several times the throughput).
 CELERY_DB_REUSE_MAX = 1000
 
-# --- Webhooks (each documented in the README) -------------------------------
-for _name, _parse in {
-    "WEBHOOKS_RETRY_SCHEDULE": str,
-    "WEBHOOKS_RETRY_JITTER": float,
-    "WEBHOOKS_TIMEOUT": float,
-    "WEBHOOKS_DISABLE_AFTER": float,
-    "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
-    "WEBHOOKS_REQUIRE_HTTPS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
-    "WEBHOOKS_SECRET_GRACE_PERIOD": float,
-    "WEBHOOKS_SECRET_ROTATIONS_PER_HOUR": int,
-    "WEBHOOKS_ENCRYPTION_KEYS": str,
-    "WEBHOOKS_IDEMPOTENCY_WINDOW": float,
-    "WEBHOOKS_MAX_PAYLOAD_BYTES": int,
-    "WEBHOOKS_RESPONSE_BODY_LIMIT": int,
-    "WEBHOOKS_BATCH_SIZE": int,
-    "WEBHOOKS_SEND_CONCURRENCY": int,
-    "WEBHOOKS_ENDPOINT_CONCURRENCY": int,
-    "WEBHOOKS_TENANT_CONCURRENCY": int,
-    "WEBHOOKS_MAX_ENDPOINTS_PER_TENANT": int,
-    "WEBHOOKS_ALLOWED_PORTS": str,
-    "WEBHOOKS_DNS_TIMEOUT": float,
-    "WEBHOOKS_BATCH_PATIENCE": float,
-    "WEBHOOKS_DISPATCH_INTERVAL": float,
-    "WEBHOOKS_QUEUE_LEASE": float,
-    "WEBHOOKS_LEASE_MARGIN": float,
-    "WEBHOOKS_OUTBOX_GRACE": float,
-    "WEBHOOKS_DISPATCH_MAX_BATCHES": int,
-    "WEBHOOKS_RETENTION": str,
-    "WEBHOOKS_NOTIFY_EMAIL": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
-    "WEBHOOKS_OPERATIONAL_TENANT": str,
-    "WEBHOOKS_RECOVER_WINDOW": str,
-}.items():
-    if os.environ.get(_name):
-        globals()[_name] = _parse(os.environ[_name])
+# --- Webhooks ---------------------------------------------------------------
+# Every WEBHOOKS_* knob the environment sets; the table of knobs, their defaults and parsers is
+# subscriptions/conf.py (README "Settings"), and a bad value stops start-up naming the knob.
+globals().update(from_environ(os.environ))
 
 # --- REST API -----------------------------------------------------------------
 # The API views set their own authentication, parsers, pagination and errors
@@ -234,10 +207,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
                       "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
           if _cache_url() else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# API keys are stored as HMAC(pepper, key).  Unset, the pepper is SECRET_KEY and follows its
-# fallbacks; set it once and SECRET_KEY can rotate freely.  Old peppers keep their keys working.
-WEBHOOKS_API_KEY_PEPPER = os.environ.get("WEBHOOKS_API_KEY_PEPPER", "")
-WEBHOOKS_API_KEY_PEPPER_FALLBACKS = env_list("WEBHOOKS_API_KEY_PEPPER_FALLBACKS")
 # /metrics answers only `Authorization: Bearer <token>` when set (README "Operations").
 HOOKPLATFORM_METRICS_TOKEN = os.environ.get("HOOKPLATFORM_METRICS_TOKEN", "")
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from subscriptions import conf
 from subscriptions.models import ApiKey
 from subscriptions.tenants import resolve_tenant
 
@@ -24,10 +25,10 @@ def _peppers():
     the pepper), and keys made before it was set keep working.
     """
     secret_keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    pepper = getattr(settings, "WEBHOOKS_API_KEY_PEPPER", None)
-    if not pepper:
+    current = conf.get()
+    if not current.api_key_pepper:
         return secret_keys
-    return list(dict.fromkeys([pepper, *getattr(settings, "WEBHOOKS_API_KEY_PEPPER_FALLBACKS", []), *secret_keys]))
+    return list(dict.fromkeys([current.api_key_pepper, *current.api_key_pepper_fallbacks, *secret_keys]))
 
 
 def _hash(key, pepper=None):

@@ -1,4 +1,8 @@
-"""System checks of this app's settings (``manage.py check``, ``migrate``, ``runserver``)."""
+"""System checks of this app's settings (``manage.py check``, ``migrate``, ``runserver``).
+
+hookplatform's gunicorn and Celery entry points run them too
+(``hookplatform.checks.refuse_unsafe_start``), so a bad value stops every process at start-up.
+"""
 
 from django.conf import settings
 from django.core import checks
@@ -6,10 +10,27 @@ from django.core import checks
 from subscriptions import conf, encryption
 
 
+@checks.register()
+def check_settings(app_configs=None, **kwargs):
+    """Every ``WEBHOOKS_*`` value parses and is in range; a refused one is named, with what the knob does."""
+    return [checks.Error(str(problem), hint=f"{problem.knob.doc} Default: {_shown(problem.knob.default)}.",
+                         id="subscriptions.E003")
+            for problem in conf.problems()]
+
+
+def _shown(default):
+    if isinstance(default, tuple):
+        return ",".join(f"{value:g}" for value in default) or "empty"
+    return "unset" if default in (None, "") else repr(default)
+
+
 @checks.register(checks.Tags.security)
 def check_encryption_keys(app_configs=None, **kwargs):
     """Without DEBUG, secrets at rest need a real key: a derived or missing one is refused."""
-    keys = conf.get().encryption_keys
+    try:
+        keys = conf.knob("encryption_keys").read()
+    except conf.InvalidSetting:
+        return []  # check_settings names it
     if not keys and not settings.DEBUG:
         return [checks.Error(encryption.MISSING, id="subscriptions.E001",
                              hint=f"Generate a key with: {encryption.GENERATE_HINT}")]

@@ -1,55 +1,22 @@
-"""The one place that reads the ``WEBHOOKS_*`` settings.
+"""The settings table: every ``WEBHOOKS_*`` knob, its default, its parser and what it does.
 
-A host sets them in its Django settings; hookplatform's own settings module
-fills them from the environment.  Every value has a documented default, and
-the cached values are dropped when a test overrides a setting.
+The one module that names these settings.  A host sets them in its Django
+settings; the standalone project fills them from the environment with
+:func:`from_environ`.  From the table come the frozen settings object
+(:func:`get`, cached and dropped when a test overrides a setting) and the
+start-up check of every value (:func:`problems`, run by ``checks.py``).
+Each parser takes a Python value, as a host writes it, or the environment's
+string, and refuses what it cannot use with ``ValueError``.
 """
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, make_dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-
-DEFAULTS = {
-    # Delays in seconds after the first attempt; len + 1 attempts in all.
-    "WEBHOOKS_RETRY_SCHEDULE": (5, 300, 1800, 7200, 18000, 36000, 36000),
-    "WEBHOOKS_RETRY_JITTER": 0.2,
-    "WEBHOOKS_TIMEOUT": 15.0,
-    "WEBHOOKS_DISABLE_AFTER": 5 * 24 * 3600,
-    "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": False,
-    "WEBHOOKS_REQUIRE_HTTPS": False,
-    "WEBHOOKS_SECRET_GRACE_PERIOD": 24 * 3600,
-    # Rotations of one endpoint's secret allowed per hour (each retires the previous secret).
-    "WEBHOOKS_SECRET_ROTATIONS_PER_HOUR": 10,
-    # Fernet keys for secrets at rest: the first encrypts, every one decrypts (a list or "k1,k2").
-    "WEBHOOKS_ENCRYPTION_KEYS": (),
-    "WEBHOOKS_IDEMPOTENCY_WINDOW": 24 * 3600,
-    "WEBHOOKS_MAX_PAYLOAD_BYTES": 256 * 1024,
-    "WEBHOOKS_RESPONSE_BODY_LIMIT": 20 * 1024,
-    "WEBHOOKS_BATCH_SIZE": 50,
-    "WEBHOOKS_SEND_CONCURRENCY": 16,
-    "WEBHOOKS_ENDPOINT_CONCURRENCY": 4,
-    # Sending threads one tenant may hold per worker process (None: half of WEBHOOKS_SEND_CONCURRENCY).
-    "WEBHOOKS_TENANT_CONCURRENCY": None,
-    "WEBHOOKS_MAX_ENDPOINTS_PER_TENANT": 100,  # 0 or None: no cap
-    # Destination ports a webhook may use: "80,443,1024-65535" style (None: DEFAULT_ALLOWED_PORTS).
-    "WEBHOOKS_ALLOWED_PORTS": None,
-    "WEBHOOKS_DNS_TIMEOUT": 3.0,
-    "WEBHOOKS_BATCH_PATIENCE": 0.05,
-    "WEBHOOKS_DISPATCH_INTERVAL": 1.0,
-    "WEBHOOKS_QUEUE_LEASE": 120,
-    "WEBHOOKS_LEASE_MARGIN": 30,
-    "WEBHOOKS_OUTBOX_GRACE": 2,
-    "WEBHOOKS_DISPATCH_MAX_BATCHES": 20,
-    # Age after which attempts, finished deliveries and their events are purged (None: never).
-    "WEBHOOKS_RETENTION": None,
-    # Email the tenant's contact_email when an endpoint is disabled or a delivery exhausted.
-    "WEBHOOKS_NOTIFY_EMAIL": False,
-    # uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted.
-    "WEBHOOKS_OPERATIONAL_TENANT": "",
-    # How far back a recovery (API, admin, webhooks_recover) may go.
-    "WEBHOOKS_RECOVER_WINDOW": 7 * 86400,
-}
 
 # 80, 443 and the unprivileged ports, minus services that answer a stray POST in ways that matter:
 # databases, caches, container and cluster control planes.
@@ -77,7 +44,10 @@ def parse_ports(value):
     ranges = []
     for part in (str(p) for p in parts if str(p)):
         low, _, high = part.partition("-")
-        low, high = int(low), int(high or low)
+        try:
+            low, high = int(low), int(high or low)
+        except ValueError:
+            low = high = 0
         if not 1 <= low <= high <= 65535:
             raise ValueError(f"{part!r} is not a port or a range of ports")
         ranges.append((low, high))
@@ -107,50 +77,170 @@ def parse_age(value):
     return seconds
 
 
+def _required_age(value):
+    age = parse_age(value)
+    if age is None:
+        raise ValueError("empty, while it needs an age such as 3600, 12h or 7d")
+    return age
+
+
+def _number(kind, low, *, strict=False, high=None):
+    """A parser of ``kind`` (int or float) that refuses what is not finite, below ``low`` or above ``high``."""
+    name = "a whole number" if kind is int else "a number"
+
+    def parse(value):
+        try:
+            number = kind(value.strip() if isinstance(value, str) else value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{value!r} is not {name}") from None
+        if isinstance(value, bool) or number != value and not isinstance(value, str):
+            raise ValueError(f"{value!r} is not {name}")
+        if not math.isfinite(number) or number < low or strict and number == low:
+            raise ValueError(f"{value!r} is not {'more than' if strict else 'at least'} {low}")
+        if high is not None and number > high:
+            raise ValueError(f"{value!r} is more than {high}")
+        return number
+
+    return parse
+
+
+_seconds = _number(float, 0)
+_positive_seconds = _number(float, 0, strict=True)
+
+
+def _zero_is_none(parse):
+    """None, empty or 0 mean unset."""
+    return lambda value: None if value in (None, "") else parse(value) or None
+
+
 def _seconds_list(value):
-    if isinstance(value, str):
-        value = [part for part in value.replace(" ", "").split(",") if part]
-    return tuple(float(part) for part in value)
+    parts = [part for part in value.replace(" ", "").split(",") if part] if isinstance(value, str) else value
+    try:
+        return tuple(_seconds(part) for part in parts)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a list of seconds such as 5,300,1800") from None
 
 
 def _key_list(value):
-    """A list of keys, or one comma-separated string of them (as the environment gives it)."""
+    """A list of keys, or one comma-separated string of them (as the environment gives it); never echoed."""
     if isinstance(value, str):
         value = value.split(",")
-    return tuple(str(key).strip() for key in value or () if str(key).strip())
+    try:
+        return tuple(str(key).strip() for key in value or () if str(key).strip())
+    except TypeError:
+        raise ValueError("not a list of keys nor a comma-separated string of them") from None
+
+
+def _flag(value):
+    if not isinstance(value, str):
+        return bool(value)
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is neither on nor off (1/0, true/false, yes/no, on/off)")
+
+
+def _text(value):
+    return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)
-class WebhookSettings:
-    retry_schedule: tuple
-    retry_jitter: float
-    timeout: float
-    disable_after: float
-    allow_private_networks: bool
-    require_https: bool
-    secret_grace_period: float
-    idempotency_window: float
-    max_payload_bytes: int
-    response_body_limit: int
-    batch_size: int
-    send_concurrency: int
-    endpoint_concurrency: int
-    batch_patience: float
-    dispatch_interval: float
-    queue_lease: float
-    lease_margin: float
-    outbox_grace: float
-    dispatch_max_batches: int
-    retention: float | None = None
-    tenant_concurrency: int = 8
-    max_endpoints_per_tenant: int | None = 100
-    allowed_ports: tuple = DEFAULT_ALLOWED_PORTS
-    dns_timeout: float = 3.0
-    notify_email: bool = False
-    operational_tenant: str = ""
-    secret_rotations_per_hour: int = 10
-    encryption_keys: tuple = ()
-    recover_window: float = 7 * 86400
+class Knob:
+    """One row of the table: the setting's name, its default, the parser of its value and what it does."""
+
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    doc: str
+    secret: bool = False  # kept out of the settings object's repr and of error messages
+
+    @property
+    def attr(self):
+        """The settings object's attribute: ``WEBHOOKS_BATCH_SIZE`` is ``batch_size``."""
+        return self.name.removeprefix("WEBHOOKS_").lower()
+
+    def read(self):
+        """The parsed value of the Django setting (or the default); ``InvalidSetting`` names the knob."""
+        raw = getattr(settings, self.name, self.default)
+        try:
+            return self.parse(raw)
+        except (TypeError, ValueError) as exc:
+            raise InvalidSetting(self, exc) from None
+
+
+class InvalidSetting(ImproperlyConfigured):
+    """A value the knob's parser refuses; the message starts with the knob's name."""
+
+    def __init__(self, knob, reason):
+        self.knob = knob
+        super().__init__(f"{knob.name}: {reason}")
+
+
+KNOBS = (
+    Knob("WEBHOOKS_RETRY_SCHEDULE", (5, 300, 1800, 7200, 18000, 36000, 36000), _seconds_list,
+         "Delays in seconds after each failed attempt; len + 1 attempts in all."),
+    Knob("WEBHOOKS_RETRY_JITTER", 0.2, _number(float, 0, high=1), "Each delay varies by up to this fraction."),
+    Knob("WEBHOOKS_TIMEOUT", 15.0, _positive_seconds, "Seconds for a whole attempt."),
+    Knob("WEBHOOKS_DISABLE_AFTER", 5 * 24 * 3600, _positive_seconds,
+         "Seconds of failures without a success after which an endpoint is disabled."),
+    Knob("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False, _flag, "Allow loopback, private and link-local targets."),
+    Knob("WEBHOOKS_REQUIRE_HTTPS", False, _flag, "Refuse http:// endpoint URLs."),
+    Knob("WEBHOOKS_SECRET_GRACE_PERIOD", 24 * 3600, _seconds, "Seconds a rotated-out secret keeps signing."),
+    Knob("WEBHOOKS_SECRET_ROTATIONS_PER_HOUR", 10, _number(int, 0),
+         "Rotations of one endpoint's secret allowed per hour (each retires the previous secret)."),
+    Knob("WEBHOOKS_ENCRYPTION_KEYS", (), _key_list,
+         "Fernet keys for secrets at rest: the first encrypts, every one decrypts (a list or \"k1,k2\").",
+         secret=True),
+    Knob("WEBHOOKS_IDEMPOTENCY_WINDOW", 24 * 3600, _seconds, "Seconds an idempotency key is remembered."),
+    Knob("WEBHOOKS_MAX_PAYLOAD_BYTES", 256 * 1024, _number(int, 1), "Largest event body, in bytes."),
+    Knob("WEBHOOKS_RESPONSE_BODY_LIMIT", 20 * 1024, _number(int, 0), "Bytes of a response body read and logged."),
+    Knob("WEBHOOKS_BATCH_SIZE", 50, _number(int, 1), "Deliveries a worker task claims and sends at once."),
+    Knob("WEBHOOKS_SEND_CONCURRENCY", 16, _number(int, 1), "Sending threads per worker process."),
+    Knob("WEBHOOKS_ENDPOINT_CONCURRENCY", 4, _number(int, 1),
+         "Requests one endpoint may have in flight per worker process."),
+    Knob("WEBHOOKS_TENANT_CONCURRENCY", None, _zero_is_none(_number(int, 0)),
+         "Requests one tenant may have in flight per worker process (unset: half the sending threads)."),
+    Knob("WEBHOOKS_MAX_ENDPOINTS_PER_TENANT", 100, _zero_is_none(_number(int, 0)),
+         "Endpoints a tenant may have (0 or None: no cap)."),
+    Knob("WEBHOOKS_ALLOWED_PORTS", None, parse_ports,
+         "Destination ports a webhook may use, \"80,443,1024-65535\" style (None: DEFAULT_ALLOWED_PORTS)."),
+    Knob("WEBHOOKS_DNS_TIMEOUT", 3.0, _positive_seconds, "Seconds a lookup of an endpoint's host may take."),
+    Knob("WEBHOOKS_BATCH_PATIENCE", 0.05, _seconds, "Seconds a batch waits for its requests."),
+    Knob("WEBHOOKS_DISPATCH_INTERVAL", 1.0, _positive_seconds, "Seconds between dispatcher ticks."),
+    Knob("WEBHOOKS_QUEUE_LEASE", 120, _positive_seconds,
+         "Seconds a claimed batch may wait in the broker before it is claimed again."),
+    Knob("WEBHOOKS_LEASE_MARGIN", 30, _seconds, "Seconds added to a running batch's lease beyond its sending time."),
+    Knob("WEBHOOKS_OUTBOX_GRACE", 2, _seconds,
+         "Seconds an event may wait for its fan-out before the dispatcher asks for it again."),
+    Knob("WEBHOOKS_DISPATCH_MAX_BATCHES", 20, _number(int, 1), "Batches the dispatcher claims per tick and kind."),
+    Knob("WEBHOOKS_RETENTION", None, parse_age,
+         "Age after which attempts, finished deliveries and their events are purged (None: never)."),
+    Knob("WEBHOOKS_NOTIFY_EMAIL", False, _flag,
+         "Email the tenant's contact_email when an endpoint is disabled or a delivery exhausted."),
+    Knob("WEBHOOKS_OPERATIONAL_TENANT", "", _text,
+         "uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted."),
+    Knob("WEBHOOKS_RECOVER_WINDOW", 7 * 86400, _required_age,
+         "How far back a recovery (API, admin, webhooks_recover) may go."),
+    Knob("WEBHOOKS_API_KEY_PEPPER", "", _text,
+         "Key of the keyed hash API keys are stored as (empty: SECRET_KEY and its fallbacks).", secret=True),
+    Knob("WEBHOOKS_API_KEY_PEPPER_FALLBACKS", (), _key_list,
+         "Old peppers whose API keys still work (a list or \"p1,p2\").", secret=True),
+)
+_BY_ATTR = {row.attr: row for row in KNOBS}
+_BY_NAME = {row.name: row for row in KNOBS}
+# The defaults as written in the table, before parsing.
+DEFAULTS = {row.name: row.default for row in KNOBS}
+
+
+def knob(attr):
+    """The table's row for a settings attribute, for modules that must name the setting (messages, checks)."""
+    return _BY_ATTR[attr]
+
+
+class _Derived:
+    """What the settings object works out from its knobs."""
 
     @property
     def max_attempts(self):
@@ -168,47 +258,61 @@ class WebhookSettings:
         return 4 * self.timeout + self.lease_margin
 
 
+WebhookSettings = make_dataclass(
+    "WebhookSettings", [(row.attr, Any, field(repr=not row.secret)) for row in KNOBS], bases=(_Derived,), frozen=True)
+WebhookSettings.__doc__ = "The parsed settings, one attribute per knob of ``KNOBS``."
+
+
+def _read_all():
+    """The parsed values of the knobs, and an ``InvalidSetting`` for each value refused."""
+    values, refused = {}, []
+    for row in KNOBS:
+        try:
+            values[row.attr] = row.read()
+        except InvalidSetting as exc:
+            refused.append(exc)
+    return values, refused
+
+
 def _load():
-    raw = {name: getattr(settings, name, default) for name, default in DEFAULTS.items()}
-    return WebhookSettings(
-        retry_schedule=_seconds_list(raw["WEBHOOKS_RETRY_SCHEDULE"]),
-        retry_jitter=float(raw["WEBHOOKS_RETRY_JITTER"]),
-        timeout=float(raw["WEBHOOKS_TIMEOUT"]),
-        disable_after=float(raw["WEBHOOKS_DISABLE_AFTER"]),
-        allow_private_networks=bool(raw["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"]),
-        require_https=bool(raw["WEBHOOKS_REQUIRE_HTTPS"]),
-        secret_grace_period=float(raw["WEBHOOKS_SECRET_GRACE_PERIOD"]),
-        idempotency_window=float(raw["WEBHOOKS_IDEMPOTENCY_WINDOW"]),
-        max_payload_bytes=int(raw["WEBHOOKS_MAX_PAYLOAD_BYTES"]),
-        response_body_limit=int(raw["WEBHOOKS_RESPONSE_BODY_LIMIT"]),
-        batch_size=int(raw["WEBHOOKS_BATCH_SIZE"]),
-        send_concurrency=int(raw["WEBHOOKS_SEND_CONCURRENCY"]),
-        endpoint_concurrency=int(raw["WEBHOOKS_ENDPOINT_CONCURRENCY"]),
-        batch_patience=float(raw["WEBHOOKS_BATCH_PATIENCE"]),
-        dispatch_interval=float(raw["WEBHOOKS_DISPATCH_INTERVAL"]),
-        queue_lease=float(raw["WEBHOOKS_QUEUE_LEASE"]),
-        lease_margin=float(raw["WEBHOOKS_LEASE_MARGIN"]),
-        outbox_grace=float(raw["WEBHOOKS_OUTBOX_GRACE"]),
-        dispatch_max_batches=int(raw["WEBHOOKS_DISPATCH_MAX_BATCHES"]),
-        retention=parse_age(raw["WEBHOOKS_RETENTION"]),
-        tenant_concurrency=max(1, int(raw["WEBHOOKS_TENANT_CONCURRENCY"]
-                                      or int(raw["WEBHOOKS_SEND_CONCURRENCY"]) // 2)),
-        max_endpoints_per_tenant=int(raw["WEBHOOKS_MAX_ENDPOINTS_PER_TENANT"] or 0) or None,
-        allowed_ports=parse_ports(raw["WEBHOOKS_ALLOWED_PORTS"]),
-        dns_timeout=float(raw["WEBHOOKS_DNS_TIMEOUT"]),
-        notify_email=bool(raw["WEBHOOKS_NOTIFY_EMAIL"]),
-        operational_tenant=str(raw["WEBHOOKS_OPERATIONAL_TENANT"] or ""),
-        secret_rotations_per_hour=int(raw["WEBHOOKS_SECRET_ROTATIONS_PER_HOUR"]),
-        encryption_keys=_key_list(raw["WEBHOOKS_ENCRYPTION_KEYS"]),
-        recover_window=parse_age(raw["WEBHOOKS_RECOVER_WINDOW"]),
-    )
+    values, refused = _read_all()
+    if refused:
+        raise ImproperlyConfigured("; ".join(map(str, refused)))
+    if values["tenant_concurrency"] is None:  # half the threads, so that two tenants at least share them
+        values["tenant_concurrency"] = max(1, values["send_concurrency"] // 2)
+    return WebhookSettings(**values)
+
+
+def problems():
+    """An ``InvalidSetting`` for every value refused, else for values at odds with each other."""
+    values, refused = _read_all()
+    return refused or _conflicts(values)
+
+
+def _conflicts(values):
+    """The purge keeps events at least as long as their idempotency keys are remembered (retention.purge)."""
+    retention, window = values["retention"], values["idempotency_window"]
+    if retention is not None and retention < window:
+        reason = f"{retention:g} s is shorter than {knob('idempotency_window').name} ({window:g} s)"
+        return [InvalidSetting(knob("retention"), reason)]
+    return []
+
+
+def from_environ(environ):
+    """The knobs that ``environ`` sets (an empty one counts as unset), as Django settings of the same names.
+
+    The standalone project's settings call it.  The values stay the strings
+    given, which every parser takes, so a bad one is refused by the system
+    check naming its knob rather than by a traceback in the settings module.
+    """
+    return {row.name: environ[row.name] for row in KNOBS if environ.get(row.name)}
 
 
 _cached = None
 
 
 def get():
-    """The current settings, parsed once and cached."""
+    """The current settings, parsed once and cached; ``ImproperlyConfigured`` names every knob refused."""
     global _cached
     if _cached is None:
         _cached = _load()
@@ -217,7 +321,7 @@ def get():
 
 def _reset(*, setting, **kwargs):
     global _cached
-    if setting.startswith("WEBHOOKS_"):
+    if setting in _BY_NAME:
         _cached = None
 
 

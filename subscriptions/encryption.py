@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from subscriptions import conf
 
-SETTING = "WEBHOOKS_ENCRYPTION_KEYS"
+SETTING = conf.knob("encryption_keys").name
 GENERATE_HINT = ('python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"')
 MISSING = (f"{SETTING} is not set. Secrets, URL credentials and header values are encrypted at rest "
            f"with it: set it (environment or settings) to a Fernet key, generated with {GENERATE_HINT}.")
