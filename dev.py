@@ -7,7 +7,8 @@
     python3 dev.py test             # venv, install, then the test suite (extra arguments go to pytest)
 
 Both are idempotent: the virtualenv is reused and only reinstalled when
-requirements.txt changes.  Only the standard library is used here.
+requirements.txt changes.  Only the standard library is used here (and
+hookplatform/embedded_broker.py, which uses nothing else).
 """
 
 import hashlib
