@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Set-up and local runs with nothing but Python 3.11+ on the machine.
 
-    python3 dev.py run     # venv, install, migrate, then web + worker + beat; prints URLs, a login and an API key
-    python3 dev.py test    # venv, install, then the test suite (extra arguments go to pytest)
+    python3 dev.py run [--verbose]  # venv, install, migrate, then web + worker + beat; prints URLs,
+                                    # a login and an API key (worker and beat log to var/log/, or here
+                                    # with --verbose); Ctrl-C stops them all
+    python3 dev.py test             # venv, install, then the test suite (extra arguments go to pytest)
 
 Both are idempotent: the virtualenv is reused and only reinstalled when
-requirements.txt changes.  Only the standard library is used here.
+requirements.txt changes.  Only the standard library is used here (and
+hookplatform/embedded_broker.py, which uses nothing else).
 """
 
 import hashlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +28,7 @@ PYTHON = VENV / "bin" / "python"
 VAR = Path(os.environ.get("HOOKPLATFORM_VAR_DIR", ROOT / "var"))
 HOST = os.environ.get("HOOKPLATFORM_HOST", "127.0.0.1")
 PORT = os.environ.get("HOOKPLATFORM_PORT", "8000")
+LOG = VAR / "log"
 
 
 def say(message):
@@ -61,6 +66,7 @@ def local_env():
     env.setdefault("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "1")  # local demos send to localhost
     env.setdefault("DJANGO_SETTINGS_MODULE", "hookplatform.settings")
     env["HOOKPLATFORM_VAR_DIR"] = str(VAR)
+    env["PYTHONUNBUFFERED"] = "1"  # lines in the order they happen, in the terminal and in var/log/
     return env
 
 
@@ -84,7 +90,7 @@ def ensure_login(env):
         f"user.set_password({password!r})\n"
         "user.save()\n"
     )
-    manage("shell", "-c", script, env=env)
+    manage("shell", "-v", "0", "-c", script, env=env)
     return password
 
 
@@ -95,63 +101,147 @@ def ensure_api_key(env):
     return remembered("api-key", make)
 
 
-def run():
-    ensure_venv()
-    env = local_env()
-    say("migrating the database")
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    password = ensure_login(env)
-    key = ensure_api_key(env)
+def start(command, env, output=None):
+    """A child in a process group of its own: a terminal's Ctrl-C reaches dev.py, which stops it in order."""
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+                            process_group=0)
+
+
+def start_processes(env, verbose):
+    """Web, worker and beat; the worker's and beat's lines go to var/log/ unless ``verbose``."""
+    LOG.mkdir(parents=True, exist_ok=True)
     celery = [str(PYTHON), "-m", "celery", "-A", "hookplatform"]
-    commands = {
-        "web": [str(PYTHON), "manage.py", "runserver", "--noreload", f"{HOST}:{PORT}"],
-        "worker": celery + ["worker", "-l", "info", "-c", "2"],
-        "beat": celery + ["beat", "-l", "info", "-s", str(VAR / "celerybeat-schedule")],
-    }
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
-    time.sleep(2)
+    processes = {"web": start([str(PYTHON), "manage.py", "runserver", "--noreload", f"{HOST}:{PORT}"], env)}
+    for name, args in (("worker", ["worker", "-l", "info", "-c", "2"]),
+                       ("beat", ["beat", "-l", "info", "-s", str(VAR / "celerybeat-schedule")])):
+        if verbose:
+            processes[name] = start(celery + args, env)
+            continue
+        with open(LOG / f"{name}.log", "w") as output:  # the child keeps its own copy
+            processes[name] = start(celery + args, env, output)
+    return processes
+
+
+def port_answers():
+    try:
+        socket.create_connection((HOST, int(PORT)), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for_web(processes, timeout=60):
+    """Until the web server answers (or a process stopped, or ``timeout``), so that the banner comes last."""
+    deadline = time.monotonic() + timeout
+    while not port_answers() and not exited(processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def exited(processes):
+    return [name for name, process in processes.items() if process.poll() is not None]
+
+
+def hold_signals():
+    """From here on Ctrl-C and SIGTERM only ask to hurry: the shutdown itself must not be cut off."""
+    hurry = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *a: hurry.append(1))
+    return hurry
+
+
+def stop_processes(processes, hurry, grace=15):
+    """SIGTERM each, wait up to ``grace`` seconds (or until a second Ctrl-C), then SIGKILL each group."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace
+    while len(exited(processes)) < len(processes) and time.monotonic() < deadline and not hurry:
+        time.sleep(0.1)
+    for process in processes.values():
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of it: a stuck process, pool children
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def shown(path):
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def banner(password, key, verbose):
     base = f"http://{HOST}:{PORT}"
-    print(
+    logs = "worker and beat print here (--verbose)" if verbose else \
+        f"{shown(LOG / 'worker.log')} and {shown(LOG / 'beat.log')} (or run with --verbose)"
+    return (
         f"\n  hookplatform is running (web, worker, beat).\n"
         f"  Admin:     {base}/admin/   login: admin / {password}\n"
         f"  API:       {base}/api/v1/  docs: {base}/api/docs/\n"
         f"  API key:   {key}\n"
         f"  Try:       curl -H 'Authorization: Bearer {key}' {base}/api/v1/event-types/\n"
-        f"  Stop with Ctrl-C.\n",
-        flush=True,
+        f"  Logs:      {logs}\n"
+        f"  Below, the web server's requests.  Stop with Ctrl-C.\n"
     )
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+
+
+def run(verbose=False):
+    ensure_venv()
+    if port_answers():
+        sys.exit(f"{HOST}:{PORT} is taken (another dev.py run?); set HOOKPLATFORM_PORT to use another port.")
+    from hookplatform.embedded_broker import OwnedBroker  # standard library only
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGTERM stops everything as Ctrl-C does (even when
+        signal.signal(signum, signal.default_int_handler)  # started with Ctrl-C ignored, as in a script's `&`)
+    env = local_env()
+    broker = processes = None
     try:
-        while not stop and all(p.poll() is None for p in processes.values()):
+        if not env.get("CELERY_BROKER_URL"):  # the embedded one, first: every manage.py command looks for it
+            broker = OwnedBroker(VAR / "broker", python=PYTHON)
+        say("migrating the database")
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        password = ensure_login(env)
+        key = ensure_api_key(env)
+        processes = start_processes(env, verbose)
+        wait_for_web(processes)
+        if not exited(processes):
+            print(banner(password, key, verbose), flush=True)
+        while not exited(processes):
             time.sleep(0.5)
+        say(f"{', '.join(exited(processes))} stopped; stopping the rest" +
+            ("" if verbose else f" (logs in {shown(LOG)})"))
+        return 1
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    failed = [name for name, p in processes.items() if p.returncode not in (0, -15, None) and not stop]
-    return 1 if failed else 0
+        hurry = hold_signals()
+        if processes:
+            stop_processes(processes, hurry)
+        if broker:
+            broker.stop()
 
 
 def test(args):
     ensure_venv()
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)  # pytest.ini names the test settings
-    return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    pytest = subprocess.Popen([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env)
+    # A terminal's Ctrl-C reaches pytest too, which then tears down what it started (workers, the
+    # embedded broker): wait for it, and pass SIGTERM on as that Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *a: pytest.send_signal(signal.SIGINT))
+    return pytest.wait()
 
 
 def main(argv):
     if len(argv) < 1 or argv[0] not in ("run", "test"):
         print(__doc__)
         return 2
-    return run() if argv[0] == "run" else test(argv[1:])
+    if argv[0] == "test":
+        return test(argv[1:])
+    if set(argv[1:]) - {"--verbose", "-v"}:
+        print(__doc__)
+        return 2
+    return run(verbose=bool(argv[1:]))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: a receiver process, a worker process, a prepared database."""
 
+import atexit
 import json
 import os
 import socket
@@ -178,8 +179,13 @@ def setup_django():
     os.environ.update(bench_env())
     sys.path.insert(0, str(ROOT))
     import django
+    from django.conf import settings
     from django.core.management import call_command
 
+    if settings.USES_EMBEDDED_BROKER:  # this run owns it, so that none outlives the run
+        from hookplatform.embedded_broker import OwnedBroker
+
+        atexit.register(OwnedBroker(settings.EMBEDDED_BROKER_DIR).stop)
     import hookplatform.celery  # noqa: F401  (the Celery app publish() hands work to)
 
     django.setup()

