@@ -8,6 +8,7 @@ database, true whichever machine asks, so they are read there, by the same
 queries as the console's dashboard (``delivery.selectors``).
 """
 
+import glob
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -64,15 +65,31 @@ def exposition():
     """The text a scrape gets: every process's counters plus the database gauges."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.MultiProcessCollector(registry)
+        registry.register(_WrittenFiles(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
     else:
         from prometheus_client import REGISTRY
 
         registry.register(_Forward(REGISTRY))
     registry.register(DatabaseCollector())
     return generate_latest(registry)
+
+
+class _WrittenFiles:
+    """Every process's counters from the multiprocess directory, leaving out empty files.
+
+    A process killed while it created its file (a worker killed with -9) leaves
+    a file of 0 bytes, which prometheus_client cannot read: one such file would
+    make every later scrape fail.
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def collect(self):
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        files = [f for f in glob.glob(os.path.join(self.path, "*.db")) if os.path.getsize(f) > 0]
+        return MultiProcessCollector.merge(files, accumulate=True)
 
 
 class _Forward:

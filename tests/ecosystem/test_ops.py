@@ -1,7 +1,9 @@
 """/healthz and /metrics: answered by the app, fed by a real worker, 503 when the broker is gone."""
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -42,6 +44,15 @@ def test_healthz_is_503_with_a_dead_broker(client, db):
     assert checks["database"]["ok"] is True
     assert checks["broker"]["ok"] is False and checks["broker"]["error"]
     assert checks["broker"]["ms"] < 5000
+
+
+def test_metrics_survive_the_empty_file_of_a_process_killed_while_creating_it(client, db):
+    empty = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) / f"counter_{os.getpid()}999.db"
+    empty.touch()
+    try:
+        assert "hookplatform_attempt_duration_seconds_bucket" in scrape(client)
+    finally:
+        empty.unlink()
 
 
 def test_metrics_reads_backlog_and_disabled_endpoints_from_the_database(client, db):
