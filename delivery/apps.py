@@ -7,8 +7,8 @@ class DeliveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from delivery import broker_guard, notifications, schedule
+        # broker's worker-only adaptations are connected to worker_init here and run only there.
+        from delivery import broker, notifications
 
-        schedule.install()
-        broker_guard.install()
+        broker.install_beat_entries()  # also meets the host's Celery app in the thread that created it
         notifications.connect()

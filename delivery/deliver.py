@@ -10,9 +10,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from delivery import metrics, rate_limit, send_pool, sender, states
+from delivery import http_client, metrics, rate_limit, send_pool, states, wire
 from delivery.fanout import fan_out_for_sending
-from delivery.handoff import enqueue_batch, enqueue_fan_out
+from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery, fit
 from delivery.retry_policy import next_delay, parse_retry_after
@@ -21,6 +21,7 @@ from delivery.signals import delivery_exhausted, delivery_succeeded, fire
 from subscriptions import conf
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
+from subscriptions.redaction import redact_headers, redact_text, redact_url
 from subscriptions.secrets import active_secrets
 
 logger = logging.getLogger("delivery")
@@ -35,7 +36,7 @@ def fan_out_and_send(event_id=None):
     size = conf.get().batch_size
     rows, token, more_waiting = fan_out_for_sending(event_id, send_now=size)
     if more_waiting:  # another worker may start on them while this one sends
-        enqueue_fan_out()
+        fan_out_request.ask()
     for batch in chunks([row.pk for row in rows[size:]], size):
         enqueue_batch(batch, token)
     if rows:
@@ -86,17 +87,17 @@ def _send_one(delivery):
     try:
         request = _request_for(delivery)
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
-        request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
-        return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
-                                       error_class=type(exc).__name__,
-                                       error_message=sender._safe_message(exc, delivery.endpoint.url))  # fitted later
-    return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
+        request = wire.Request(url=delivery.endpoint.url, headers={}, body=b"")
+        return request, http_client.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
+                                            error_class=type(exc).__name__,
+                                            error_message=redact_text(str(exc), delivery.endpoint.url))  # fitted later
+    return request, http_client.post(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
 def _request_for(delivery):
     """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
     endpoint = delivery.endpoint
-    return sender.build_request(
+    return wire.build_request(
         url=endpoint.url_to_send(),
         msg_id=delivery.event_id,
         body=delivery.event.body,
@@ -140,8 +141,8 @@ def _attempt_row(delivery, request, outcome, trigger):
         started_at=datetime.fromtimestamp(outcome.started_at, tz=UTC),
         duration_ms=outcome.duration_ms,
         succeeded=outcome.succeeded,
-        request_url=fit(Attempt, "request_url", sender.redact_url(request.url)),
-        request_headers=sender.redact_headers(request.headers),
+        request_url=fit(Attempt, "request_url", redact_url(request.url)),
+        request_headers=redact_headers(request.headers),
         response_status=outcome.status,
         response_headers=outcome.headers,
         response_body=fit(Attempt, "response_body", outcome.body),
@@ -219,7 +220,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
             logger.exception("recording an attempt failed; it counts as a failed attempt",
                              extra=delivery_context(delivery))
             request, outcome = outcomes[position]
-            outcome = sender.Outcome(
+            outcome = http_client.Outcome(
                 started_at=outcome.started_at, duration_ms=0, succeeded=False,
                 error_class="RecordingError",
                 error_message=f"The outcome of this attempt could not be stored ({type(exc).__name__}).")
@@ -228,7 +229,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
         exhausted.discard(delivery.pk)
         if _apply_outcome(delivery, outcome, now, settings):
             exhausted.add(delivery.pk)
-        attempts[position] = _attempt_row(delivery, sender.Request(url=request.url, headers={}, body=b""),
+        attempts[position] = _attempt_row(delivery, wire.Request(url=request.url, headers={}, body=b""),
                                           outcome, trigger)
         try:
             held |= _write([delivery], [attempts[position]], token)
@@ -257,7 +258,7 @@ def record_lost(deliveries, token):
     crashed or was killed (a receiver may make it do so on purpose).  Sending
     them again straight away would let such a receiver loop them forever.
     """
-    outcomes = [(sender.Request(url=d.endpoint.url, headers={}, body=b""), sender.Outcome(
+    outcomes = [(wire.Request(url=d.endpoint.url, headers={}, body=b""), http_client.Outcome(
         started_at=d.send_started_at.timestamp(), duration_ms=0, succeeded=False, error_class="WorkerLost",
         error_message="The worker sending this attempt stopped (crashed or was killed) before it could "
                       "record an outcome.")) for d in deliveries]

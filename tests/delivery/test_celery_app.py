@@ -2,7 +2,7 @@
 
 import threading
 
-from delivery.handoff import celery_app
+from delivery.broker import celery_app
 
 
 def test_every_thread_hands_work_to_the_configured_app():
