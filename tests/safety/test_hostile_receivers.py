@@ -15,7 +15,7 @@ import zlib
 
 import pytest
 
-from delivery import http_client, publish, wire
+from delivery import deadlines, http_client, publish, wire
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from tests.receiver import RawServer
@@ -128,13 +128,13 @@ def test_threads_that_first_send_at_once_share_one_watchdog(monkeypatch):
     """Found by the real-worker test below: a freshly started worker process sends on many threads at
     once; two watchdogs meant an attempt armed on one and disarmed on the other, so a socket was shut at
     a deadline that no longer applied and the attempt logged a ConnectionError, not DeadlineExceeded."""
-    monkeypatch.setattr(http_client, "_watchdog", None)
+    monkeypatch.setattr(deadlines, "_watchdog", None)
     barrier = threading.Barrier(8)
     seen = []
 
     def first_use():
         barrier.wait()
-        seen.append(http_client.watchdog())
+        seen.append(deadlines.watchdog())
 
     threads = [threading.Thread(target=first_use) for _ in range(8)]
     for thread in threads:
