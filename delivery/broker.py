@@ -35,7 +35,9 @@ def celery_app():
     threads) with Celery's unconfigured fallback, which would hand work to a
     broker that is not there. So the first configured app met is kept and
     answered there instead; ``delivery``'s ``ready()`` meets it in the thread
-    that loaded the settings, where the host's app was created.
+    that loaded the settings, where the host's app was created. Upstream:
+    https://github.com/celery/celery/issues/3071 (the current app is thread-local by design).
+    Public API only (``celery.current_app``), so no version guard.
     """
     global _configured_app
     app = current_app._get_current_object()
@@ -54,7 +56,9 @@ def fail_fast_connections(app):
     Celery's own producer connections retry for several seconds before they
     fail, which would stall every ``publish`` (and the caller's request) for
     that long during a broker outage. A hand-off need not wait: the
-    dispatcher finds the work in the database.
+    dispatcher finds the work in the database. Upstream:
+    https://github.com/celery/celery/issues/4296 (``retry=False`` does not stop the
+    connection's own retries). Public API only (``max_retries`` transport option).
     """
     conf_ = app.conf
     # Building the connection that names the pool is not free: once per app and broker.
