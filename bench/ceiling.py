@@ -11,8 +11,7 @@ def measure(count, endpoints, padding):
     """(received, seconds): ``count`` ~1 KB POSTs, each signed in the loop, over one keep-alive session."""
     from django.utils import timezone
 
-    from delivery.publishing import render_body
-    from delivery.sender import build_request
+    from delivery.wire import build_request, render_body
     from subscriptions.secrets import generate_secret
 
     receiver = harness.ReceiverProcess()

@@ -193,11 +193,11 @@ def setup_django():
 
 
 def purge_broker():
-    from delivery.handoff import take_fan_out_request
+    from delivery.handoff import fan_out_request
     from hookplatform.celery import app
 
     app.control.purge()
-    take_fan_out_request()  # its task is gone with the queue
+    fan_out_request.take()  # its task is gone with the queue
 
 
 def steady_publish(rate, seconds, event_type="bench.tick", tenant="bench", padding=200):

@@ -7,9 +7,9 @@ class DeliveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from delivery import broker_guard, notifications, parking, schedule
+        # broker's worker-only adaptations are connected to worker_init here and run only there.
+        from delivery import broker, notifications, parking
 
-        schedule.install()
-        broker_guard.install()
+        broker.install_beat_entries()  # also meets the host's Celery app in the thread that created it
         notifications.connect()
         parking.connect()

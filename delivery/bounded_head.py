@@ -6,11 +6,10 @@ two header dicts): 6 MB of headers became tens of MB per answer, times every
 sending thread. Here the header lines beyond ``HEAD_BYTES`` are read and
 dropped as they arrive, so the answer is still parsed (status, the first
 headers, the body after them) and its response says how many lines it lost.
+``delivery.http_client`` gives its connections this response class.
 """
 
 import http.client
-
-from urllib3.connection import HTTPConnection, HTTPSConnection
 
 HEAD_BYTES = 32 * 1024
 END_OF_HEAD = (b"\r\n", b"\n", b"")
@@ -63,14 +62,6 @@ class BoundedHeadResponse(http.client.HTTPResponse):
             if self.fp is budget:
                 self.fp = original
             self.dropped_header_lines = budget.dropped
-
-
-class BoundedHeadHTTPConnection(HTTPConnection):
-    response_class = BoundedHeadResponse
-
-
-class BoundedHeadHTTPSConnection(HTTPSConnection):
-    response_class = BoundedHeadResponse
 
 
 def dropped_header_lines(response):

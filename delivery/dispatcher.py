@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from delivery import states
-from delivery.handoff import enqueue_batch, enqueue_fan_out, take_fan_out_request
+from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Event
 from subscriptions import conf
 
@@ -38,8 +38,8 @@ def dispatch(now=None):
     stranded = stranded_events(now)
     if stranded:
         # Their hand-off was lost, or the task of the fan-out request that stood for them.
-        take_fan_out_request()
-        enqueue_fan_out()
+        fan_out_request.take()
+        fan_out_request.ask()
         counts["events"] = len(stranded)
     for name, claim in (("lapsed", states.claim_expired), ("due", states.claim_due)):
         for _ in range(settings.dispatch_max_batches):

@@ -5,7 +5,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from delivery import states
-from delivery.handoff import enqueue_batch, enqueue_fan_out
+from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
 from delivery.sending import send_claimed
@@ -46,7 +46,7 @@ def fan_out_and_send(event_id=None, per_event=None):
     size = conf.get().batch_size
     rows, token, more_waiting = fan_out_for_sending(event_id, send_now=size, per_event=per_event)
     if more_waiting:  # another worker may start on them while this one sends
-        enqueue_fan_out()
+        fan_out_request.ask()
     for batch in chunks([row.pk for row in rows[size:]], size):
         enqueue_batch(batch, token)
     if rows:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from delivery import states
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
-from delivery.publishing import check_body, render_body
+from delivery.publishing import check_body
+from delivery.wire import render_body
 from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.models import Endpoint

@@ -1,46 +1,25 @@
 """``publish``: the one call a host makes when something happens."""
 
 import json
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from delivery.handoff import enqueue_fan_out
+from delivery.handoff import fan_out_request
 from delivery.models import Event
+from delivery.wire import render_body
 from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.tenants import resolve_tenant
-from subscriptions.validation import validate_json_depth
 
 # Schemas resolve only references inside themselves: an empty registry never retrieves anything
 # (jsonschema's default would fetch a remote or file $ref with urlopen: SSRF past the platform's guard).
 NO_RETRIEVAL = Registry()
-
-
-def _iso(moment):
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def render_body(event_type, data, occurred_at):
-    """The exact bytes every attempt of this event sends: ``{"type", "timestamp", "data"}``."""
-    if not isinstance(data, dict):
-        raise ValidationError("data must be a JSON object.", code="invalid_data")
-    validate_json_depth(data, "data", code="invalid_data")  # json.dumps would raise RecursionError
-    try:
-        body = json.dumps(
-            {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
-            cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-        )
-        body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
-    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
-        raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
-    return body
 
 
 def _check_schema(event_type, body):
@@ -101,7 +80,7 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
         first = _insert_once(event, settings.idempotency_window)
         if first is not event:
             return first
-    transaction.on_commit(lambda: enqueue_fan_out(event.id))
+    transaction.on_commit(lambda: fan_out_request.ask(event.id))
     return event
 
 

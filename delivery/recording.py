@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from delivery import endpoint_health, metrics, sender, states
+from delivery import endpoint_health, http_client, metrics, states, wire
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery, fit
 from delivery.signals import delivery_exhausted, delivery_succeeded, fire
 from subscriptions import conf
+from subscriptions.redaction import redact_headers, redact_url
 
 logger = logging.getLogger("delivery")
 Status = Delivery.Status
@@ -37,8 +38,8 @@ def _attempt_row(delivery, request, outcome, trigger):
         started_at=datetime.fromtimestamp(outcome.started_at, tz=UTC),
         duration_ms=outcome.duration_ms,
         succeeded=outcome.succeeded,
-        request_url=fit(Attempt, "request_url", sender.redact_url(request.url)),
-        request_headers=sender.redact_headers(request.headers),
+        request_url=fit(Attempt, "request_url", redact_url(request.url)),
+        request_headers=redact_headers(request.headers),
         response_status=outcome.status,
         response_headers=outcome.headers,
         response_body=fit(Attempt, "response_body", outcome.body),
@@ -93,7 +94,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
             logger.exception("recording an attempt failed; it counts as a failed attempt",
                              extra=delivery_context(delivery))
             request, outcome = outcomes[position]
-            outcome = sender.Outcome(
+            outcome = http_client.Outcome(
                 started_at=outcome.started_at, duration_ms=0, succeeded=False,
                 error_class="RecordingError",
                 error_message=f"The outcome of this attempt could not be stored ({type(exc).__name__}).")
@@ -102,7 +103,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
         exhausted.discard(delivery.pk)
         if states.settle(delivery, outcome, now, settings):
             exhausted.add(delivery.pk)
-        attempts[position] = _attempt_row(delivery, sender.Request(url=request.url, headers={}, body=b""),
+        attempts[position] = _attempt_row(delivery, wire.Request(url=request.url, headers={}, body=b""),
                                           outcome, trigger)
         try:
             held |= _write([delivery], [attempts[position]], token)
@@ -131,7 +132,7 @@ def record_lost(deliveries, token):
     crashed or was killed (a receiver may make it do so on purpose).  Sending
     them again straight away would let such a receiver loop them forever.
     """
-    outcomes = [(sender.Request(url=d.endpoint.url, headers={}, body=b""), sender.Outcome(
+    outcomes = [(wire.Request(url=d.endpoint.url, headers={}, body=b""), http_client.Outcome(
         started_at=d.send_started_at.timestamp(), duration_ms=0, succeeded=False, error_class="WorkerLost",
         error_message="The worker sending this attempt stopped (crashed or was killed) before it could "
                       "record an outcome.")) for d in deliveries]

@@ -8,10 +8,11 @@ from functools import partial
 
 from django.utils import timezone
 
-from delivery import rate_limit, send_pool, sender, states
+from delivery import http_client, rate_limit, send_pool, states, wire
 from delivery.models import Attempt
 from delivery.recording import record_lost, record_outcomes
 from subscriptions import conf
+from subscriptions.redaction import redact_text
 from subscriptions.secrets import active_secrets
 
 
@@ -58,17 +59,17 @@ def _send_one(delivery):
     try:
         request = _request_for(delivery)
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
-        request = sender.Request(url=delivery.endpoint.url, headers={}, body=b"")
-        return request, sender.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
+        request = wire.Request(url=delivery.endpoint.url, headers={}, body=b"")
+        return request, http_client.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
                                        error_class=type(exc).__name__,
-                                       error_message=sender._safe_message(exc, delivery.endpoint.url))  # fitted later
-    return request, sender.send(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
+                                       error_message=redact_text(str(exc), delivery.endpoint.url))  # fitted later
+    return request, http_client.post(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
 def _request_for(delivery):
     """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
     endpoint = delivery.endpoint
-    return sender.build_request(
+    return wire.build_request(
         url=endpoint.url_to_send(),
         msg_id=delivery.event_id,
         body=delivery.event.body,

@@ -1,4 +1,5 @@
-"""Standard Webhooks signatures: sign outgoing requests, verify incoming ones."""
+"""Standard Webhooks signatures: the primitive that signs (``wire`` builds the header from it), and
+``verify`` for a host's own receivers and tests."""
 
 import base64
 import hashlib
@@ -19,11 +20,6 @@ def sign(secret, msg_id, timestamp, body):
     to_sign = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(secret_bytes(secret), to_sign, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
-
-
-def signature_header(secrets, msg_id, timestamp, body):
-    """The ``webhook-signature`` value: one entry per secret that signs right now."""
-    return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
 def verify(secret, headers, body, tolerance=300):

@@ -7,8 +7,6 @@ and accept any chain (GHSA-2xpw-w6gg-jr37, GHSA-gm62-xv2j-4w53): a gzip bomb
 would then run the worker out of memory, so start-up fails instead.
 """
 
-import urllib3
-
 MINIMUM = (2, 6)
 
 
@@ -20,8 +18,8 @@ def _release(version):
     return tuple(parts)
 
 
-def require_bounded_decoding(version=None):
-    version = version or urllib3.__version__
+def require_bounded_decoding(version):
+    """``version``: the urllib3 version the HTTP client imported."""
     if _release(version) < MINIMUM:
         raise ImportError(
             f"hookplatform needs urllib3>=2.6 to bound the decoding of receivers' answers; found {version}"

@@ -34,7 +34,7 @@ def check_database():
 
 
 def _connect_broker():
-    from delivery.handoff import celery_app
+    from delivery.broker import celery_app
 
     with celery_app().connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
@@ -63,7 +63,7 @@ def check_broker(timeout=BROKER_TIMEOUT):
     At most one connection attempt per broker is under way: while the broker
     hangs, later checks wait on that one instead of queueing more behind it.
     """
-    from delivery.handoff import celery_app
+    from delivery.broker import celery_app
 
     url = celery_app().conf.broker_url
     with _in_flight_lock:

@@ -9,6 +9,10 @@ Docker API, ...).
 A refusal never says why beyond "not a public address": telling "does not
 resolve" from "resolves to 10.1.2.3" would let a tenant map the host's
 internal DNS.  The detail goes to the server log.
+
+Here: the URL check done when an endpoint is saved, and the address rules it
+shares with the send-time check (``delivery.http_client``, which vets the
+addresses again at each attempt and connects to the one it vetted).
 """
 
 import ipaddress
@@ -62,7 +66,7 @@ def resolve(host, port, timeout=None):
         raise ValidationError(REFUSED, code="private_address") from None
 
 
-def _target(url):
+def target(url):
     """``(hostname, port)`` of an allowed URL shape; raises ``ValidationError`` otherwise."""
     settings = conf.get()
     try:
@@ -81,7 +85,7 @@ def _target(url):
     return parts.hostname, port
 
 
-def _vetted(host, port, timeout):
+def vetted_addresses(host, port, timeout):
     """The addresses of ``host``, all of them public unless private networks are allowed."""
     addresses = resolve(host, port, timeout)
     if not conf.get().allow_private_networks:
@@ -94,17 +98,7 @@ def _vetted(host, port, timeout):
 
 def check_url(url, *, resolve_host=True):
     """Raise ``ValidationError`` unless ``url`` is an allowed webhook target."""
-    host, port = _target(url)
+    host, port = target(url)
     if conf.get().allow_private_networks or not resolve_host:
         return
-    _vetted(host, port, None)
-
-
-def vetted_address(url, timeout=None):
-    """The address to connect to for ``url``, after checking every address its host resolves to.
-
-    The sender connects to exactly this address, so a DNS answer that changes
-    between the check and the connection (DNS rebinding) cannot redirect it.
-    Raises ``ValidationError`` for a refused or unresolvable target.
-    """
-    return str(_vetted(*_target(url), timeout)[0])
+    vetted_addresses(host, port, None)

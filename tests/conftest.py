@@ -124,7 +124,8 @@ def invoice_paid(db):
 @pytest.fixture
 def handed_over(monkeypatch):
     """Records what would be handed to the broker, for unit tests that run without one."""
-    from delivery import dispatcher, fanout, handoff, operations, publishing
+    from delivery import dispatcher, fanout, handoff, operations
+    from delivery.handoff import fan_out_request
 
     calls = []
 
@@ -132,13 +133,12 @@ def handed_over(monkeypatch):
         calls.append(("batch", list(ids), token, trigger))
         return True
 
-    def enqueue_fan_out(event_id=None):
+    def ask(event_id=None):
         calls.append(("fan_out", event_id))
         return True
 
     for module in (handoff, fanout, dispatcher, operations):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
-    for module in (fanout, dispatcher, publishing):
-        monkeypatch.setattr(module, "enqueue_fan_out", enqueue_fan_out)
-    monkeypatch.setattr(dispatcher, "take_fan_out_request", lambda: calls.append(("fan_out_request_taken",)))
+    monkeypatch.setattr(fan_out_request, "ask", ask)
+    monkeypatch.setattr(fan_out_request, "take", lambda: calls.append(("fan_out_request_taken",)))
     return calls

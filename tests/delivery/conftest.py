@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import publish, sender, signals, states
+from delivery import http_client, publish, signals, states, wire
 from delivery.models import Delivery
 from delivery.recording import record_outcomes
 from subscriptions import create_endpoint
@@ -34,15 +34,15 @@ def make_delivery(endpoint, event):
 
 
 def answer(status=None, *, error=None, headers=None):
-    """What a receiver did, as ``sender.send`` reports it."""
-    return sender.Outcome(started_at=timezone.now().timestamp(), duration_ms=12,
+    """What a receiver did, as ``http_client.post`` reports it."""
+    return http_client.Outcome(started_at=timezone.now().timestamp(), duration_ms=12,
                           succeeded=status is not None and 200 <= status < 300, status=status,
                           headers=headers or ({} if status else None), body="ok" if status else "",
                           error_class=error or "", error_message=f"{error} happened" if error else "")
 
 
 def request_for(delivery):
-    return sender.Request(url=delivery.endpoint.url, headers={"webhook-id": delivery.event_id}, body=b"{}")
+    return wire.Request(url=delivery.endpoint.url, headers={"webhook-id": delivery.event_id}, body=b"{}")
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from delivery.signing import VerificationError, sign, signature_header, verify
+from delivery.signing import VerificationError, sign, verify
+from delivery.wire import signature_header
 
 # The Standard Webhooks specification's own example.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

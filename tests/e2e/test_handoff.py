@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 
-from delivery.handoff import enqueue_batch, enqueue_fan_out, take_fan_out_request
+from delivery.handoff import enqueue_batch, fan_out_request
 
 pytestmark = pytest.mark.e2e
 
@@ -15,34 +15,34 @@ def queued(broker):
 
 
 def test_hand_off_reaches_the_broker(private_broker):
-    assert enqueue_fan_out("msg_1") is True
+    assert fan_out_request.ask("msg_1") is True
     assert enqueue_batch([1, 2], "token") is True
     assert queued(private_broker) == 2
 
 
 def test_a_dead_broker_fails_the_hand_off_at_once(private_broker):
-    assert enqueue_fan_out("msg_1") is True  # a pooled connection exists
+    assert fan_out_request.ask("msg_1") is True  # a pooled connection exists
     private_broker.stop()
     started = time.monotonic()
-    results = [enqueue_fan_out(f"msg_{n}") for n in range(10)]
+    results = [fan_out_request.ask(f"msg_{n}") for n in range(10)]
     elapsed = time.monotonic() - started
     assert results == [False] * 10
     assert elapsed < 2, f"10 hand-offs to a dead broker took {elapsed:.1f} s"
 
 
 def test_hand_offs_resume_when_the_broker_is_back(private_broker):
-    assert enqueue_fan_out("msg_1") is True
+    assert fan_out_request.ask("msg_1") is True
     private_broker.stop()
-    assert enqueue_fan_out("msg_2") is False
+    assert fan_out_request.ask("msg_2") is False
     private_broker.start()  # empty: it keeps nothing
-    results = [enqueue_fan_out(f"msg_{n}") for n in range(3, 6)]
+    results = [fan_out_request.ask(f"msg_{n}") for n in range(3, 6)]
     assert results[1:] == [True, True]  # at most the first finds a stale pooled connection
     assert queued(private_broker) == 1  # one fan-out request stands for all of them
 
 
 def test_one_fan_out_request_stands_for_every_publish_until_a_worker_takes_it_up(private_broker):
-    assert all(enqueue_fan_out(f"msg_{n}") for n in range(20))
+    assert all(fan_out_request.ask(f"msg_{n}") for n in range(20))
     assert queued(private_broker) == 1
-    take_fan_out_request()
-    assert enqueue_fan_out("msg_21") and enqueue_fan_out("msg_22")
+    fan_out_request.take()
+    assert fan_out_request.ask("msg_21") and fan_out_request.ask("msg_22")
     assert queued(private_broker) == 2

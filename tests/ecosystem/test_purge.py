@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from delivery import publish, retention, schedule
+from delivery import broker, publish, retention
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint, ensure_event_type
 from tests.worker import wait_until
@@ -115,12 +115,12 @@ def test_the_beat_entry_exists_only_with_a_retention(settings):
     from celery import Celery
 
     app = Celery("probe", set_as_current=False)
-    schedule.install(app)
-    assert schedule.PURGE_ENTRY not in app.conf.beat_schedule
+    broker.install_beat_entries(app)
+    assert broker.PURGE_ENTRY not in app.conf.beat_schedule
     settings.WEBHOOKS_RETENTION = "30d"
     app = Celery("probe", set_as_current=False)
-    schedule.install(app)
-    assert app.conf.beat_schedule[schedule.PURGE_ENTRY]["task"] == "delivery.purge"
+    broker.install_beat_entries(app)
+    assert app.conf.beat_schedule[broker.PURGE_ENTRY]["task"] == "delivery.purge"
 
 
 def test_purge_expired_follows_the_setting(endpoint, settings):

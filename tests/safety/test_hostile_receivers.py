@@ -1,6 +1,6 @@
 """Receivers that fight back, through the real sender: each costs one bounded attempt and no memory.
 
-What ``tests/delivery/test_sender.py`` already covers (a silent receiver, a
+What ``tests/delivery/test_http_client.py`` already covers (a silent receiver, a
 trickled body, a 5 MB body, an endless chunked body, an SSH banner) is not
 repeated here; these are the status line and headers trickled past the
 read timeout (only the watchdog can stop them), answers that come too late,
@@ -15,7 +15,7 @@ import zlib
 
 import pytest
 
-from delivery import http_client, publish, sender
+from delivery import deadlines, http_client, publish, wire
 from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from tests.receiver import RawServer
@@ -42,10 +42,10 @@ def hostile():
 
 
 def attempt(url):
-    request = sender.build_request(url=url, msg_id="msg_hostile", body='{"type":"t","data":{}}',
+    request = wire.build_request(url=url, msg_id="msg_hostile", body='{"type":"t","data":{}}',
                                    secrets=["whsec_" + "A" * 44], custom_headers={})
     started = time.monotonic()
-    outcome = sender.send(request, timeout=TIMEOUT, body_limit=BODY_LIMIT)
+    outcome = http_client.post(request, timeout=TIMEOUT, body_limit=BODY_LIMIT)
     return outcome, time.monotonic() - started
 
 
@@ -128,13 +128,13 @@ def test_threads_that_first_send_at_once_share_one_watchdog(monkeypatch):
     """Found by the real-worker test below: a freshly started worker process sends on many threads at
     once; two watchdogs meant an attempt armed on one and disarmed on the other, so a socket was shut at
     a deadline that no longer applied and the attempt logged a ConnectionError, not DeadlineExceeded."""
-    monkeypatch.setattr(http_client, "_watchdog", None)
+    monkeypatch.setattr(deadlines, "_watchdog", None)
     barrier = threading.Barrier(8)
     seen = []
 
     def first_use():
         barrier.wait()
-        seen.append(http_client.watchdog())
+        seen.append(deadlines.watchdog())
 
     threads = [threading.Thread(target=first_use) for _ in range(8)]
     for thread in threads:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from delivery import sender
+from delivery import wire
 from subscriptions.endpoints import validate_endpoint_fields
 from subscriptions.validation import (
     MAX_DESCRIPTION,
@@ -88,7 +88,7 @@ def test_whatever_is_accepted_goes_on_the_wire_intact_and_cannot_forge_ours(trie
         validate_headers(headers)
     except ValidationError:
         return
-    request = sender.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}",
+    request = wire.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}",
                                    secrets=["whsec_" + "A" * 44], custom_headers=headers)
     for name, value in request.headers.items():
         assert not any(ch in name + value for ch in "\r\n\0")
@@ -96,7 +96,7 @@ def test_whatever_is_accepted_goes_on_the_wire_intact_and_cannot_forge_ours(trie
         value.encode("latin-1")  # http.client's encoding of header values
     assert request.headers["webhook-id"] == "msg_1"
     assert request.headers["content-type"] == "application/json"
-    assert request.headers["user-agent"] == sender.USER_AGENT
+    assert request.headers["user-agent"] == wire.USER_AGENT
 
 
 @PROPERTY

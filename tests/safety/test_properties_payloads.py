@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from delivery import publish
 from delivery.models import Event
-from delivery.publishing import render_body
+from delivery.wire import render_body
 from subscriptions import create_event_type, ensure_event_type
 from tests.safety.properties import PROPERTY
 

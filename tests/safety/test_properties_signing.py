@@ -9,7 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from delivery.signing import VerificationError, sign, signature_header, verify
+from delivery.signing import VerificationError, sign, verify
+from delivery.wire import signature_header
 from tests.safety.properties import PROPERTY
 
 secrets = st.binary(min_size=24, max_size=64).map(lambda raw: "whsec_" + base64.b64encode(raw).decode())

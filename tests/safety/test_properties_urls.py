@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from delivery import http_client
 from subscriptions import ssrf
 from subscriptions.conf import DEFAULT_ALLOWED_PORTS
 from tests.safety.properties import PROPERTY
@@ -109,7 +110,7 @@ def assert_refused_as_private(url):
         ssrf.check_url(url)
     assert refused.value.code == "private_address"
     with pytest.raises(ValidationError):
-        ssrf.vetted_address(url)
+        http_client.vetted_address(url)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from delivery import sender
+from delivery import http_client, wire
 from subscriptions import resolver
 from subscriptions.api_keys import create_api_key
 from subscriptions.tenants import create_tenant
@@ -102,8 +102,8 @@ def test_the_attempt_log_names_no_private_address(receiver):
     """L6: a refused target's attempt error says neither where the name points nor whether it exists."""
     outcomes = []
     for url in (f"http://localhost:{receiver.port}/hook", f"http://nowhere.invalid:{receiver.port}/hook"):
-        request = sender.Request(url=url, headers={}, body=b"{}")
-        outcomes.append(sender.send(request, timeout=3, body_limit=100))
+        request = wire.Request(url=url, headers={}, body=b"{}")
+        outcomes.append(http_client.post(request, timeout=3, body_limit=100))
     assert not any(outcome.succeeded for outcome in outcomes) and receiver.requests == []
     assert outcomes[0].error_message == outcomes[1].error_message
     assert "127.0.0.1" not in outcomes[0].error_message and "::1" not in outcomes[0].error_message

@@ -1,8 +1,9 @@
-"""The one door for outbound HTTP, against real receivers on 127.0.0.1."""
+"""The one door for outbound HTTP (and the wire it sends), against real receivers on 127.0.0.1."""
 
 import base64
 import gc
 import http.client
+import ipaddress
 import json
 import socket
 import threading
@@ -15,7 +16,9 @@ import requests
 import urllib3
 from standardwebhooks.webhooks import Webhook
 
-from delivery import header_caps, http_client, sender, urllib3_guard
+from delivery import header_caps, http_client, urllib3_guard, wire
+from subscriptions import resolver
+from subscriptions.redaction import redact_headers, redact_url
 from subscriptions.secrets import generate_secret
 from tests.receiver import RawServer
 
@@ -23,12 +26,12 @@ SECRET = generate_secret()
 
 
 def request_to(url, **custom_headers):
-    return sender.build_request(url=url, msg_id="msg_1", body='{"type":"t","data":{}}', secrets=[SECRET],
+    return wire.build_request(url=url, msg_id="msg_1", body='{"type":"t","data":{}}', secrets=[SECRET],
                                 custom_headers=custom_headers)
 
 
 def send(url, timeout=3.0, body_limit=20 * 1024, **custom_headers):
-    return sender.send(request_to(url, **custom_headers), timeout=timeout, body_limit=body_limit)
+    return http_client.post(request_to(url, **custom_headers), timeout=timeout, body_limit=body_limit)
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def test_wire_format(receiver):
     assert outcome.succeeded and outcome.status == 200 and outcome.body == '{"ok": true}'
     [got] = receiver.to("/in")
     assert got.headers["content-type"] == "application/json"
-    assert got.headers["user-agent"] == f"hookplatform/{sender.VERSION}"
+    assert got.headers["user-agent"] == f"hookplatform/{wire.VERSION}"
     assert got.headers["webhook-id"] == "msg_1"
     assert abs(int(got.headers["webhook-timestamp"]) - time.time()) < 5
     assert got.headers["x-custom"] == "yes"
@@ -63,7 +66,7 @@ def test_wire_format(receiver):
 
 
 def test_custom_headers_cannot_override_ours():
-    request = sender.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}", secrets=[SECRET],
+    request = wire.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}", secrets=[SECRET],
                                    custom_headers={"webhook-id": "forged", "content-type": "text/plain"})
     assert request.headers["webhook-id"] == "msg_1"
     assert request.headers["content-type"] == "application/json"
@@ -142,8 +145,8 @@ def test_url_credentials_go_as_basic_auth_and_never_in_the_log(receiver):
     assert outcome.succeeded
     [got] = receiver.to("/private")
     assert got.headers["authorization"] == "Basic " + base64.b64encode(b"alice:s3cr3t").decode()
-    assert sender.redact_url(url) == receiver.url("/private").replace("http://", "http://alice:<redacted>@")
-    assert "s3cr3t" not in str(sender.redact_headers({**request_to(url).headers,
+    assert redact_url(url) == receiver.url("/private").replace("http://", "http://alice:<redacted>@")
+    assert "s3cr3t" not in str(redact_headers({**request_to(url).headers,
                                                        "Authorization": got.headers["authorization"]}))
 
 
@@ -162,7 +165,7 @@ def test_password_is_redacted_from_error_messages():
     ("https://example.com/x", "https://example.com/x"),
 ])
 def test_redact_url(url, redacted):
-    assert sender.redact_url(url) == redacted
+    assert redact_url(url) == redacted
 
 
 def test_nul_bytes_in_the_answer_are_made_storable(raw):
@@ -171,10 +174,11 @@ def test_nul_bytes_in_the_answer_are_made_storable(raw):
 
 
 def pin(monkeypatch, url, address="127.0.0.1"):
-    """Let ``url``'s host name connect to ``address`` the way a vetted DNS answer does (no resolver)."""
+    """Let ``url``'s host name connect to ``address`` the way a cached DNS answer does (no lookup)."""
     parts = urlsplit(url)
-    monkeypatch.setitem(sender._addresses, (parts.scheme, parts.hostname, parts.port),
-                        (time.monotonic() + 60, address))
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    answer = (time.monotonic() + 60, [ipaddress.ip_address(address)])
+    monkeypatch.setitem(resolver._cache, (parts.hostname, port), answer)
 
 
 @pytest.mark.parametrize("url, host", [
@@ -185,7 +189,7 @@ def pin(monkeypatch, url, address="127.0.0.1"):
 ])
 def test_host_header_is_ascii(url, host):
     """L18: the Host header of an IDN host is its punycode form."""
-    assert sender.host_header(url) == host
+    assert http_client.host_header(url) == host
 
 
 def test_an_invalid_idn_host_is_one_failed_attempt(monkeypatch):
@@ -264,7 +268,7 @@ def test_a_head_over_its_budget_keeps_the_status_and_says_what_was_dropped(raw):
 @pytest.mark.parametrize("version, ok", [("2.6.0", True), ("2.8.0", True), ("3.0.0a1", True),
                                          ("2.5.0", False), ("1.26.20", False)])
 def test_urllib3_without_bounded_decoding_is_refused(version, ok):
-    """L21: the sender relies on urllib3 2.6's bounded decoding; an older urllib3 fails at import."""
+    """L21: the HTTP client relies on urllib3 2.6's bounded decoding; an older urllib3 fails at import."""
     if ok:
         urllib3_guard.require_bounded_decoding(version)
     else:

@@ -1,0 +1,163 @@
+"""What we do to Celery and kombu, and why: every adaptation in one place.
+
+- ``celery_app()``: the host's app from any thread (Celery's current app is per thread).
+- ``fail_fast_connections()``: producer connections that give up at once when the broker is down.
+- ``install_beat_entries()``: the dispatcher's and the purge's beat entries, so a host writes no schedule.
+- In worker processes only (``worker_init``): a usable database connection before each of our
+  tasks, and the kombu fix that keeps a worker alive when its Redis broker goes away.
+
+Nothing here patches anything in a web process; the beat entries are only data
+on the app's configuration, read by beat alone.
+"""
+
+import logging
+
+from celery import current_app
+from celery.signals import task_prerun, worker_init
+from django.db import connections
+from kombu import Connection, pools
+from kombu import __version__ as kombu_version
+
+from subscriptions import conf
+
+logger = logging.getLogger("delivery.broker")
+
+FALLBACK_APP = "default"  # the name of the unconfigured app Celery makes for a thread without one
+_configured_app = None
+
+
+def celery_app():
+    """The host's (or the standalone project's) Celery app, from any thread.
+
+    Celery's current app is this thread's, else the process's default app. A
+    host that does not call ``app.set_default()`` (the standalone project
+    does) leaves other threads (a threaded web server's, our sending
+    threads) with Celery's unconfigured fallback, which would hand work to a
+    broker that is not there. So the first configured app met is kept and
+    answered there instead; ``delivery``'s ``ready()`` meets it in the thread
+    that loaded the settings, where the host's app was created. Upstream:
+    https://github.com/celery/celery/issues/3071 (the current app is thread-local by design).
+    Public API only (``celery.current_app``), so no version guard.
+    """
+    global _configured_app
+    app = current_app._get_current_object()
+    if app.main != FALLBACK_APP:
+        _configured_app = _configured_app or app
+        return app
+    return _configured_app or app
+
+
+_pool_keys = {}
+
+
+def fail_fast_connections(app):
+    """Pooled broker connections that give up at the first refused connect.
+
+    Celery's own producer connections retry for several seconds before they
+    fail, which would stall every ``publish`` (and the caller's request) for
+    that long during a broker outage. A hand-off need not wait: the
+    dispatcher finds the work in the database. Upstream:
+    https://github.com/celery/celery/issues/4296 (``retry=False`` does not stop the
+    connection's own retries). Public API only (``max_retries`` transport option).
+    """
+    conf_ = app.conf
+    # Building the connection that names the pool is not free: once per app and broker.
+    key = (id(app), conf_.broker_write_url, conf_.broker_url, repr(conf_.broker_transport_options))
+    connection = _pool_keys.get(key)
+    if connection is None:
+        options = {**(conf_.broker_transport_options or {}), "max_retries": 0}
+        connection = _pool_keys[key] = app.connection_for_write(transport_options=options)
+    return pools.connections[connection]
+
+
+DISPATCH_ENTRY = "webhooks-dispatch"
+PURGE_ENTRY = "webhooks-purge"
+PURGE_INTERVAL = 3600
+
+
+def install_beat_entries(app=None):
+    """Add the dispatcher's (and the purge's) beat entries to the app that runs the host.
+
+    A host adds the apps and runs ``celery beat``; it writes no schedule of its
+    own. An entry the host did write under the same name wins. Done when the
+    ``delivery`` app is ready, because beat reads the schedule before any of
+    its signals is sent.
+    """
+    app = app or celery_app()
+    settings = conf.get()
+    interval = settings.dispatch_interval
+    entries = {DISPATCH_ENTRY: {"task": "delivery.dispatch", "schedule": interval,
+                                "options": {"expires": max(5.0, interval * 5)}}}
+    if settings.retention is not None:
+        # Hourly, each run bounded in time (delivery.retention.purge_expired).
+        entries[PURGE_ENTRY] = {"task": "delivery.purge", "schedule": PURGE_INTERVAL,
+                                "options": {"expires": PURGE_INTERVAL}}
+    app.conf.beat_schedule = {**entries, **(app.conf.beat_schedule or {})}
+
+
+def replace_broken_connections(sender=None, **kwargs):
+    """Before each of our tasks, drop a database connection the server has closed.
+
+    Workers keep their connections across tasks (``CELERY_DB_REUSE_MAX``), so
+    Celery no longer checks them; without this, a database restart or a
+    killed backend would fail every later task of that process.
+    """
+    if sender is None or not sender.name.startswith("delivery."):
+        return
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and (connection.errors_occurred or not connection.is_usable()):
+            connection.close()
+
+
+# kombu.Connection.collect (kombu/connection.py) as read for this fix; other lines are left alone.
+KOMBU_COLLECT_FIXED_FOR = ((5, 0), (5, 7))
+_GUARDED = "_hookplatform_guarded"
+
+
+def _release(version):
+    return tuple(int(part) for part in version.split(".")[:2])
+
+
+def keep_worker_alive_when_redis_goes(version=kombu_version):
+    """Work around https://github.com/celery/kombu/issues/582 ("Error on restarting Gossip").
+
+    Celery 5.7's consumer, on losing the broker, first ``collect()``s the
+    connection (which drops the transport's client) and then ``close()``s it.
+    The Redis channel, half-closed by the first step, is closed again by the
+    second, tries to put its unacknowledged messages back through a client
+    that no longer exists, and raises ``AttributeError`` ('NoneType' object
+    has no attribute 'hostname'): "Unrecoverable error", and the worker exits.
+    After ``collect()`` the connection forgets its default channel, so the
+    second close has nothing left to do. Nothing is lost: the broker keeps
+    unacknowledged messages for their visibility timeout, and the database's
+    leases hand every delivery out again anyway.
+
+    Only on the kombu releases this was checked against; on any other the
+    patch is left out and a warning asks for the issue to be checked again.
+    Returns True when the fix is in place.
+    """
+    low, high = KOMBU_COLLECT_FIXED_FOR
+    if not low <= _release(version) <= high:
+        logger.warning("kombu %s: the Connection.collect fix (kombu issue 582) is not applied; "
+                       "check whether this release still needs it", version)
+        return False
+    if getattr(Connection.collect, _GUARDED, False):
+        return True
+    original = Connection.collect
+
+    def collect(self, *args, **kwargs):
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            self._default_channel = None
+
+    setattr(collect, _GUARDED, True)
+    Connection.collect = collect
+    return True
+
+
+@worker_init.connect(dispatch_uid="hookplatform.delivery.broker.worker_init")
+def adapt_worker(sender=None, **kwargs):
+    """The worker-only adaptations, before the worker forks its pool or connects to the broker."""
+    keep_worker_alive_when_redis_goes()
+    task_prerun.connect(replace_broken_connections, dispatch_uid="hookplatform.delivery.broker.task_prerun")
