@@ -7,6 +7,7 @@ The "before" is the real thing: the code of the last commit with the old labels,
 and run in its own process on a scratch database (SQLite, or PostgreSQL when ``DATABASE_URL`` says so).
 """
 
+import io
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD_LABELS_COMMIT = "88be3ebf10d1667842843680cc4bb1a45002d688"  # main before the relabel
@@ -224,3 +226,8 @@ def test_a_host_app_labelled_subscriptions_and_migrated_first_does_not_stop_ours
     plans = "import json; from billing.models import Plan; print(json.dumps(Plan.objects.count()))"
     assert installation.run(ROOT, plans) == 0
     assert_fully_migrated(installation)
+
+
+def test_the_migrations_under_the_new_labels_match_the_models(db):
+    call_command("makemigrations", "hookplatform_subscriptions", "hookplatform_delivery", "--check", "--dry-run",
+                 stdout=io.StringIO())  # exits 1 when a model change has no migration
