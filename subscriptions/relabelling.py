@@ -1,19 +1,21 @@
-"""Our first migrations adopt a database that applied them under the apps' old labels.
+"""The migrations written before the relabel adopt a database that applied them under the old labels.
 
-The apps were labelled ``subscriptions`` and ``delivery`` until release 13; those are common labels
-of a host's own apps (billing subscriptions, shipping deliveries), so they are now
+Until issue 13 the apps were labelled ``subscriptions`` and ``delivery``; those are common labels of
+a host's own apps (billing subscriptions, shipping deliveries), so they are now
 ``hookplatform_subscriptions`` and ``hookplatform_delivery`` (tables keep their ``hookplatform_*``
-names). The migrations kept their names and operations; each is a :class:`Migration` of this
-module. Where the same migration was applied under the old label (its ``django_migrations`` row is
-there *and* the tables it leaves exist), it applies nothing to the schema, moves the app's content
-types to the new label (permissions keep their ids, so every user and group keeps them) and
-deletes that old row. A database that stopped half-way through the old history finishes it under
-the new labels.
+names). The six migrations of that time kept their names and operations and are each a
+:class:`Migration` of this module (later ones are plain). Where the same migration was applied under
+the old label (its ``django_migrations`` row is there *and* the tables it leaves exist), it applies
+nothing to the schema, moves the app's content types to the new label (permissions keep their ids,
+so every user and group keeps them) and deletes that old row. A database that stopped half-way
+through the old history finishes it under the new labels.
 
 Why not ``replaces = [("subscriptions", "0001_initial"), ...]``: the loader would take a host's own
-applied ``subscriptions.0001_initial`` for ours and never create our tables. Asking for our tables
-as well tells the host's row from ours. Why not ``SeparateDatabaseAndState``: whether to run the
-schema operations depends on the database, known only when the migration runs.
+applied ``subscriptions.0001_initial`` for ours and never create our tables; asking for our tables
+as well tells the host's row from ours. Why a ``Migration`` subclass, not ``SeparateDatabaseAndState``
+or a custom operation: whether to touch the schema depends on the database and on the migration's
+own name, known only when it runs. Left to the host (README): adding an app of its own labelled
+``subscriptions`` in the same deploy as this upgrade, since Django would take our old rows for its.
 """
 
 from django.apps import apps as global_apps
