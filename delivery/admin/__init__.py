@@ -3,7 +3,7 @@
 Django's autodiscover imports ``delivery.admin``; importing the parts here
 registers every model of ``subscriptions`` and ``delivery`` with the admin
 site.  The URL names stay those of each model's app
-(``admin:subscriptions_endpoint_change``, ``admin:delivery_delivery_change``).
+(``admin:hookplatform_subscriptions_endpoint_change``, ``admin:hookplatform_delivery_delivery_change``).
 The standalone project brands its own site (``hookplatform/admin.py``); a host
 that embeds the apps keeps Django's.
 """

@@ -18,7 +18,7 @@ from delivery.admin.lists import FastListMixin, ReadOnlyAdminMixin, TenantUidFil
 from subscriptions import api_keys
 from subscriptions.models import ApiKey, SecretAccess
 
-PLATFORM_KEY_PERMISSION = "subscriptions.add_platform_key"
+PLATFORM_KEY_PERMISSION = "hookplatform_subscriptions.add_platform_key"
 
 
 class ApiKeyForm(forms.ModelForm):

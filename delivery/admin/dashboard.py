@@ -49,7 +49,7 @@ def failing_row(endpoint, failed, health):
         "rate_text": percent(health.success_rate),
         "last": attempt_outcome(health.last_attempt),
         "p95_text": milliseconds(health.p95_ms),
-        "url": reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk]),
+        "url": reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk]),
         "deliveries_url": changelist_url(Delivery, endpoint__id__exact=endpoint.pk, status="failed"),
     }
 

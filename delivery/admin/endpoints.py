@@ -33,7 +33,7 @@ from delivery.models import Delivery
 from subscriptions import endpoints, secrets
 from subscriptions.models import Endpoint
 
-REVEAL_PERMISSION = "subscriptions.reveal_secret"
+REVEAL_PERMISSION = "hookplatform_subscriptions.reveal_secret"
 
 
 class EndpointChangeList(ChangeList):
@@ -114,7 +114,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     def get_urls(self):
         return [path("<path:object_id>/secret/", self.admin_site.admin_view(self.reveal_view),
-                     name="subscriptions_endpoint_secret"), *super().get_urls()]
+                     name="hookplatform_subscriptions_endpoint_secret"), *super().get_urls()]
 
     def reveal_view(self, request, object_id):
         """Shows the full secret after a confirming POST, to staff allowed to see it; the reveal is logged."""
@@ -196,5 +196,5 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
             shown = format_html("{} (previous secret signs until {} UTC)", shown,
                                 f"{retiring[0].expires_at:%Y-%m-%d %H:%M}")
         return format_html('{} <a class="button hp-reveal" href="{}">Reveal</a>', shown,
-                           reverse("admin:subscriptions_endpoint_secret", args=[obj.pk]))
+                           reverse("admin:hookplatform_subscriptions_endpoint_secret", args=[obj.pk]))
 

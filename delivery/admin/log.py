@@ -100,8 +100,8 @@ class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin
 
     @admin.display(description="delivery", ordering="delivery_id")
     def delivery_link(self, obj):
-        return format_html('<a href="{}">#{}</a>', reverse("admin:delivery_delivery_change", args=[obj.delivery_id]),
-                           obj.delivery_id)
+        url = reverse("admin:hookplatform_delivery_delivery_change", args=[obj.delivery_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.delivery_id)
 
     @admin.display(description="endpoint")
     def endpoint_url(self, obj):

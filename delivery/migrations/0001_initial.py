@@ -5,13 +5,15 @@ import django.utils.timezone
 import subscriptions.ids
 from django.db import migrations, models
 
+from subscriptions import relabelling
 
-class Migration(migrations.Migration):
+
+class Migration(relabelling.Migration):
 
     initial = True
 
     dependencies = [
-        ('subscriptions', '0001_initial'),
+        ('hookplatform_subscriptions', '0001_initial'),
     ]
 
     operations = [
@@ -25,7 +27,7 @@ class Migration(migrations.Migration):
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('fanned_out_at', models.DateTimeField(blank=True, null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='subscriptions.tenant')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='hookplatform_subscriptions.tenant')),
             ],
             options={
                 'db_table': 'hookplatform_event',
@@ -46,9 +48,9 @@ class Migration(migrations.Migration):
                 ('last_error', models.CharField(blank=True, max_length=512)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='subscriptions.endpoint')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='subscriptions.tenant')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='delivery.event')),
+                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='hookplatform_subscriptions.endpoint')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='hookplatform_subscriptions.tenant')),
+                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='hookplatform_delivery.event')),
             ],
             options={
                 'verbose_name_plural': 'deliveries',
@@ -71,8 +73,8 @@ class Migration(migrations.Migration):
                 ('response_body', models.TextField(blank=True)),
                 ('error_class', models.CharField(blank=True, max_length=128)),
                 ('error_message', models.CharField(blank=True, max_length=1024)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='subscriptions.endpoint')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='delivery.delivery')),
+                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='hookplatform_subscriptions.endpoint')),
+                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='hookplatform_delivery.delivery')),
             ],
             options={
                 'db_table': 'hookplatform_attempt',

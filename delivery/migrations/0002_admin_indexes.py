@@ -2,12 +2,14 @@
 
 from django.db import migrations, models
 
+from subscriptions import relabelling
 
-class Migration(migrations.Migration):
+
+class Migration(relabelling.Migration):
 
     dependencies = [
-        ('delivery', '0001_initial'),
-        ('subscriptions', '0002_endpoint_rate_window'),
+        ('hookplatform_delivery', '0001_initial'),
+        ('hookplatform_subscriptions', '0002_endpoint_rate_window'),
     ]
 
     operations = [

@@ -2,11 +2,13 @@
 
 from django.db import migrations, models
 
+from subscriptions import relabelling
 
-class Migration(migrations.Migration):
+
+class Migration(relabelling.Migration):
 
     dependencies = [
-        ('delivery', '0002_admin_indexes'),
+        ('hookplatform_delivery', '0002_admin_indexes'),
     ]
 
     operations = [

@@ -5,8 +5,10 @@ import django.utils.timezone
 import subscriptions.ids
 from django.db import migrations, models
 
+from subscriptions import relabelling
 
-class Migration(migrations.Migration):
+
+class Migration(relabelling.Migration):
 
     initial = True
 
@@ -75,7 +77,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=128)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secrets', to='subscriptions.endpoint')),
+                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secrets', to='hookplatform_subscriptions.endpoint')),
             ],
             options={
                 'db_table': 'hookplatform_endpoint_secret',
@@ -85,7 +87,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='endpoint',
             name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endpoints', to='subscriptions.tenant'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endpoints', to='hookplatform_subscriptions.tenant'),
         ),
         migrations.CreateModel(
             name='ApiKey',
@@ -97,7 +99,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('last_used_at', models.DateTimeField(blank=True, null=True)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('tenant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='subscriptions.tenant')),
+                ('tenant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='hookplatform_subscriptions.tenant')),
             ],
             options={
                 'verbose_name': 'API key',

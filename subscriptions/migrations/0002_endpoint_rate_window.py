@@ -2,11 +2,13 @@
 
 from django.db import migrations, models
 
+from subscriptions import relabelling
 
-class Migration(migrations.Migration):
+
+class Migration(relabelling.Migration):
 
     dependencies = [
-        ('subscriptions', '0001_initial'),
+        ('hookplatform_subscriptions', '0001_initial'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-from subscriptions import encryption
+from subscriptions import encryption, relabelling
 from subscriptions.redaction import redact_url
 
 BATCH = 500
@@ -29,8 +29,8 @@ def _batches(queryset):
 
 
 def encrypt_rows(apps, schema_editor):
-    Endpoint = apps.get_model("subscriptions", "Endpoint")
-    EndpointSecret = apps.get_model("subscriptions", "EndpointSecret")
+    Endpoint = apps.get_model("hookplatform_subscriptions", "Endpoint")
+    EndpointSecret = apps.get_model("hookplatform_subscriptions", "EndpointSecret")
     for batch in _batches(Endpoint.objects.all()):
         for endpoint in batch:
             url, shown = endpoint.url, redact_url(endpoint.url)[:MAX_URL]
@@ -44,8 +44,8 @@ def encrypt_rows(apps, schema_editor):
 
 
 def decrypt_rows(apps, schema_editor):
-    Endpoint = apps.get_model("subscriptions", "Endpoint")
-    EndpointSecret = apps.get_model("subscriptions", "EndpointSecret")
+    Endpoint = apps.get_model("hookplatform_subscriptions", "Endpoint")
+    EndpointSecret = apps.get_model("hookplatform_subscriptions", "EndpointSecret")
     for batch in _batches(Endpoint.objects.all()):
         for endpoint in batch:
             if endpoint.url_encrypted:
@@ -58,10 +58,10 @@ def decrypt_rows(apps, schema_editor):
         EndpointSecret.objects.bulk_update(batch, ["key"])
 
 
-class Migration(migrations.Migration):
+class Migration(relabelling.Migration):
 
     dependencies = [
-        ("subscriptions", "0002_endpoint_rate_window"),
+        ("hookplatform_subscriptions", "0002_endpoint_rate_window"),
     ]
 
     operations = [
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ("actor", models.CharField(max_length=300)),
                 ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ("endpoint", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
-                                               related_name="secret_accesses", to="subscriptions.endpoint")),
+                                               related_name="secret_accesses", to="hookplatform_subscriptions.endpoint")),
             ],
             options={
                 "verbose_name": "secret access",

@@ -186,13 +186,14 @@ def test_recover_refuses_a_time_in_the_future(admin_client, history, calls):
 
 
 def test_creating_an_api_key_shows_it_once(admin_client, history):
-    response = admin_client.post(reverse("admin:subscriptions_apikey_add"), {"name": "billing"})
+    response = admin_client.post(reverse("admin:hookplatform_subscriptions_apikey_add"), {"name": "billing"})
     page = response.content.decode()
     assert "not be shown again" in page and not messages_of(response)  # L10: on the page, not in a cookie
     key = page.split("<code class=\"hp-secret\">")[1].split("</code>")[0]
     api_key = api_keys.authenticate_key(key)
     assert api_key.name == "billing" and api_key.is_platform
-    page = admin_client.get(reverse("admin:subscriptions_apikey_change", args=[api_key.pk])).content.decode()
+    change = reverse("admin:hookplatform_subscriptions_apikey_change", args=[api_key.pk])
+    page = admin_client.get(change).content.decode()
     assert key not in page and api_key.key_hash not in page and api_key.prefix in page
     assert api_key.key_hash not in admin_client.get(changelist(ApiKey)).content.decode()
 
@@ -205,7 +206,7 @@ def test_revoke_api_key(admin_client, history, calls):
 
 def test_reveal_shows_the_secret_after_confirming_and_logs_it(admin_client, history):
     good = history["good"]
-    url = reverse("admin:subscriptions_endpoint_secret", args=[good.pk])
+    url = reverse("admin:hookplatform_subscriptions_endpoint_secret", args=[good.pk])
     secret = secrets.reveal_secret(good)
     assert secret not in admin_client.get(url).content.decode()
     assert secret in admin_client.post(url).content.decode()
@@ -213,7 +214,7 @@ def test_reveal_shows_the_secret_after_confirming_and_logs_it(admin_client, hist
 
 
 def test_endpoint_created_and_edited_through_domain_validation(admin_client, history):
-    add = reverse("admin:subscriptions_endpoint_add")
+    add = reverse("admin:hookplatform_subscriptions_endpoint_add")
     refused = admin_client.post(add, {"tenant": history["good"].tenant_id, "url": "https://x.example.com/",
                                       "event_types": '["no.such.type"]', "metadata": "{}"})
     assert refused.status_code == 200 and b"Unknown event types: no.such.type" in refused.content
@@ -223,7 +224,7 @@ def test_endpoint_created_and_edited_through_domain_validation(admin_client, his
     assert response.status_code == 302
     created = Endpoint.objects.get(url="https://new.example.com/h")
     assert created.headers_to_send() == {"X-Team": "ops"} and secrets.reveal_secret(created).startswith("whsec_")
-    change = reverse("admin:subscriptions_endpoint_change", args=[created.pk])
+    change = reverse("admin:hookplatform_subscriptions_endpoint_change", args=[created.pk])
     admin_client.post(change, {"url": "https://new.example.com/v2", "event_types": "[]", "metadata": "{}",
                                "description": "v2"})
     created.refresh_from_db()

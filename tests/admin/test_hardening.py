@@ -26,7 +26,7 @@ def saves():
 def test_a_crafted_change_post_to_a_read_only_log_is_refused(admin_client, history, saves, model):
     """L19: the Save buttons were hidden, but a POST re-saved the row as loaded (over a worker's newer write)."""
     obj = model.objects.first()
-    url = reverse(f"admin:delivery_{model._meta.model_name}_change", args=[obj.pk])
+    url = reverse(f"admin:hookplatform_delivery_{model._meta.model_name}_change", args=[obj.pk])
     assert admin_client.get(url).status_code == 200
     response = admin_client.post(url, {"_save": "Save"})
     assert response.status_code == 403
@@ -46,9 +46,9 @@ DEEP = "[" * 5000 + "]" * 5000
 
 
 @pytest.mark.parametrize("page, field, data", [
-    ("admin:subscriptions_tenant_add", "metadata", {"uid": "deep", "name": "Deep", "contact_email": ""}),
-    ("admin:subscriptions_eventtype_add", "schema", {"name": "deep.type", "description": ""}),
-    ("admin:subscriptions_endpoint_add", "metadata", {"url": "https://127.0.0.1:9/hook", "description": "",
+    ("admin:hookplatform_subscriptions_tenant_add", "metadata", {"uid": "deep", "name": "Deep", "contact_email": ""}),
+    ("admin:hookplatform_subscriptions_eventtype_add", "schema", {"name": "deep.type", "description": ""}),
+    ("admin:hookplatform_subscriptions_endpoint_add", "metadata", {"url": "https://127.0.0.1:9/hook", "description": "",
                                                        "event_types": "[]", "rate_limit": ""}),
 ])
 def test_deep_json_in_admin_fields_is_a_form_error(admin_client, history, page, field, data):

@@ -21,17 +21,17 @@ def credentialed(history):
 
 def test_no_page_shows_the_url_password(admin_client, credentialed):
     endpoint, delivery, event = credentialed
-    admin_client.post(reverse("admin:subscriptions_endpoint_act", args=[endpoint.pk, "disable"]),
+    admin_client.post(reverse("admin:hookplatform_subscriptions_endpoint_act", args=[endpoint.pk, "disable"]),
                       {"confirm": "yes", "reason": "maintenance"})  # leaves a log entry behind
     pages = [reverse("admin:index"), reverse("admin:webhooks_dashboard"),
-             reverse("admin:subscriptions_endpoint_changelist"),
-             reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk]),
-             reverse("admin:subscriptions_endpoint_history", args=[endpoint.pk]),
-             reverse("admin:subscriptions_endpoint_act", args=[endpoint.pk, "enable"]),
-             reverse("admin:subscriptions_endpoint_secret", args=[endpoint.pk]),
-             reverse("admin:delivery_delivery_changelist"),
-             reverse("admin:delivery_delivery_change", args=[delivery.pk]),
-             reverse("admin:delivery_event_change", args=[event.pk])]
+             reverse("admin:hookplatform_subscriptions_endpoint_changelist"),
+             reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk]),
+             reverse("admin:hookplatform_subscriptions_endpoint_history", args=[endpoint.pk]),
+             reverse("admin:hookplatform_subscriptions_endpoint_act", args=[endpoint.pk, "enable"]),
+             reverse("admin:hookplatform_subscriptions_endpoint_secret", args=[endpoint.pk]),
+             reverse("admin:hookplatform_delivery_delivery_changelist"),
+             reverse("admin:hookplatform_delivery_delivery_change", args=[delivery.pk]),
+             reverse("admin:hookplatform_delivery_event_change", args=[event.pk])]
     for url in pages:
         page = admin_client.get(url).content.decode()
         assert "creds.example.com" in page, url  # the page does name the endpoint
@@ -41,7 +41,7 @@ def test_no_page_shows_the_url_password(admin_client, credentialed):
 
 def test_saving_the_form_keeps_the_hidden_password(admin_client, credentialed):
     endpoint = credentialed[0]
-    change = reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk])
+    change = reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk])
     form = {"event_types": "[]", "metadata": "{}", "description": "renamed"}
     admin_client.post(change, {**form, "url": "https://hooks:<redacted>@creds.example.com/in"})
     endpoint.refresh_from_db()

@@ -22,7 +22,7 @@ def test_minting_a_platform_key_needs_its_own_permission(db, client):
     """M8: staff with add_apikey mint tenant keys only; a platform key needs add_platform_key."""
     create_endpoint("org_1", url="https://hooks.example.com/in")
     staff = _staff(client, "add_apikey", "view_apikey", "view_tenant")
-    add = reverse("admin:subscriptions_apikey_add")
+    add = reverse("admin:hookplatform_subscriptions_apikey_add")
     refused = staff.post(add, {"name": "everything"})
     assert refused.status_code == 200 and b"you may not mint platform keys" in refused.content
     assert not ApiKey.objects.exists()
@@ -36,7 +36,7 @@ def test_minting_a_platform_key_needs_its_own_permission(db, client):
 
 def test_a_new_key_is_shown_on_its_page_not_in_the_messages_cookie(admin_client, db):
     """L10: the minted key is rendered on the answer itself; no cookie carries it."""
-    response = admin_client.post(reverse("admin:subscriptions_apikey_add"), {"name": "ci"})
+    response = admin_client.post(reverse("admin:hookplatform_subscriptions_apikey_add"), {"name": "ci"})
     key = response.content.decode().split('<code class="hp-secret">')[1].split("</code>")[0]
     assert key.startswith("hp_") and "no-store" in response["Cache-Control"]
     assert all(key not in morsel.value for morsel in response.cookies.values())
@@ -47,15 +47,16 @@ def test_admin_reveal_and_rotation_are_audited_and_read_only(admin_client, clien
     """M8: the admin's reveal and rotation leave records naming the staff user; staff with the view
     permission read them; nobody edits or deletes them."""
     endpoint = create_endpoint("org_1", url="https://hooks.example.com/in")
-    admin_client.post(reverse("admin:subscriptions_endpoint_secret", args=[endpoint.pk]))
-    admin_client.post(reverse("admin:subscriptions_endpoint_act", args=[endpoint.pk, "rotate_secret"]),
+    admin_client.post(reverse("admin:hookplatform_subscriptions_endpoint_secret", args=[endpoint.pk]))
+    admin_client.post(reverse("admin:hookplatform_subscriptions_endpoint_act", args=[endpoint.pk, "rotate_secret"]),
                       {"confirm": "yes"})
     assert list(SecretAccess.objects.order_by("id").values_list("endpoint_id", "action", "actor")) == [
         (endpoint.pk, "reveal", "staff user admin"), (endpoint.pk, "rotate", "staff user admin")]
     viewer = _staff(client, "view_secretaccess")
     record = SecretAccess.objects.first()
-    change = reverse("admin:subscriptions_secretaccess_change", args=[record.pk])
-    assert "staff user admin" in viewer.get(reverse("admin:subscriptions_secretaccess_changelist")).content.decode()
+    change = reverse("admin:hookplatform_subscriptions_secretaccess_change", args=[record.pk])
+    changelist = reverse("admin:hookplatform_subscriptions_secretaccess_changelist")
+    assert "staff user admin" in viewer.get(changelist).content.decode()
     assert viewer.post(change, {"actor": "someone else", "action": "reveal"}).status_code == 403
     assert admin_client.post(change, {"actor": "someone else", "action": "reveal"}).status_code == 403
     assert SecretAccess.objects.get(pk=record.pk).actor == "staff user admin"
@@ -64,7 +65,7 @@ def test_admin_reveal_and_rotation_are_audited_and_read_only(admin_client, clien
 def test_search_cannot_guess_a_hidden_password(admin_client, db):
     """L1: searching the endpoint list by URL matches the redacted form only."""
     create_endpoint("org_1", url=f"https://alice:{PASSWORD}@hooks.example.com/in")
-    endpoints = reverse("admin:subscriptions_endpoint_changelist")
+    endpoints = reverse("admin:hookplatform_subscriptions_endpoint_changelist")
     for term, found in [("alice:s3", False), (PASSWORD, False), ("hooks.example", True), ("alice:<redacted>", True)]:
         page = admin_client.get(endpoints, {"q": term}).content.decode()
         assert ("hooks.example.com" in page) is found, term
@@ -74,7 +75,7 @@ def test_the_form_does_not_send_credentials_to_another_host(admin_client, db):
     """M2: an edit that keeps <redacted> but changes the host is refused; the stored URL stays."""
     ensure_event_type("invoice.paid")
     endpoint = create_endpoint("org_1", url=f"https://alice:{PASSWORD}@hooks.example.com/in")
-    change = reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk])
+    change = reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk])
     page = admin_client.post(change, {"event_types": "[]", "metadata": "{}",
                                       "url": "https://alice:<redacted>@evil.example.com/in"})
     assert page.status_code == 200 and b"new origin" in page.content
@@ -87,7 +88,8 @@ def test_no_part_of_a_secret_is_shown_to_staff(admin_client, db):
 
     endpoint = create_endpoint("org_1", url="https://hooks.example.com/in")
     secret = reveal_secret(endpoint)
-    page = admin_client.get(reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk])).content.decode()
+    change = reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk])
+    page = admin_client.get(change).content.decode()
     assert secret[:10] not in page and secret[6:10] not in str(EndpointSecret.objects.get())
 
 

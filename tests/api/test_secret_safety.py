@@ -70,8 +70,8 @@ def test_rotation_limit_in_python_and_admin(acme, settings, admin_client):
         rotate_secret(endpoint)
     assert isinstance(caught.value, ValidationError) and caught.value.retry_after > 0
     assert endpoint.secrets.count() == 2
-    page = admin_client.post(reverse("admin:subscriptions_endpoint_act", args=[endpoint.pk, "rotate_secret"]),
-                             {"confirm": "yes"}, follow=True).content.decode()
+    rotate = reverse("admin:hookplatform_subscriptions_endpoint_act", args=[endpoint.pk, "rotate_secret"])
+    page = admin_client.post(rotate, {"confirm": "yes"}, follow=True).content.decode()
     assert "too many rotations within the hour" in page and endpoint.secrets.count() == 2
 
 
@@ -144,9 +144,10 @@ def test_credential_like_headers_are_hidden_everywhere(live_worker, receiver, ac
     [got] = receiver.wait_for(1, "/l5?sig=v-sig-5&n=1")
     assert got.headers["x-pass"] == "v-pass-1"
     attempt = _wait_for_attempt(body["id"])
+    pages = [reverse("admin:hookplatform_subscriptions_endpoint_change", args=[body["id"]]),
+             reverse("admin:hookplatform_delivery_delivery_change", args=[attempt.delivery_id])]
     shown = [str(tenant_key.get(f"{BASE}{body['id']}/").json()), attempt.request_url, str(attempt.request_headers),
-             admin_client.get(reverse("admin:subscriptions_endpoint_change", args=[body["id"]])).content.decode(),
-             admin_client.get(reverse("admin:delivery_delivery_change", args=[attempt.delivery_id])).content.decode()]
+             *(admin_client.get(page).content.decode() for page in pages)]
     secrets = ["v-pass-1", "v-cred-2", "v-acc-3", "v-key-4", "v-sig-5", "v-user-6"]
     assert [(n, s) for n, page in enumerate(shown) for s in secrets if s in page] == []
     assert "X-Pass" in shown[0] and "<redacted>" in attempt.request_url
@@ -224,5 +225,5 @@ def test_api_reveal_and_rotation_are_audited(acme, tenant_key, platform, admin_c
     records = list(SecretAccess.objects.order_by("id").values_list("endpoint_id", "action", "actor"))
     assert records[0][:2] == (endpoint_id, "reveal") and "api key hp_" in records[0][2] and "acme-ci" in records[0][2]
     assert records[1][:2] == (endpoint_id, "rotate") and "(platform)" in records[1][2]
-    page = admin_client.get(reverse("admin:subscriptions_secretaccess_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:hookplatform_subscriptions_secretaccess_changelist")).content.decode()
     assert endpoint_id in page and "acme-ci" in page

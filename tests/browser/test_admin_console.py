@@ -64,11 +64,11 @@ def test_operator_resends_a_failed_delivery(live_worker, live_server, receiver, 
     assert flaky.url in page.locator(".hp-card", has_text="Top failing endpoints").inner_text()
     page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
 
-    page.goto(f"{live_server.url}/admin/subscriptions/endpoint/")
+    page.goto(f"{live_server.url}/admin/hookplatform_subscriptions/endpoint/")
     assert "503" in page.locator("#result_list tr", has_text="/billing").inner_text()
     page.screenshot(path=str(screenshot_dir / "endpoints.png"), full_page=True)
 
-    page.goto(f"{live_server.url}/admin/delivery/delivery/?status=failed&q=in_42-paid")
+    page.goto(f"{live_server.url}/admin/hookplatform_delivery/delivery/?status=failed&q=in_42-paid")
     page.click(f"#result_list a:text-is('{failed.pk}')")
     assert "failed" in page.locator(".field-state").inner_text()
     page.click("a.hp-tool:text('Resend now')")

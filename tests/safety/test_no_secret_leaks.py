@@ -137,14 +137,14 @@ def admin_pages(scene):
     delivery = Delivery.objects.filter(endpoint=endpoint).get()
     attempt = Attempt.objects.filter(delivery=delivery).get()
     return {
-        "endpoint list": reverse("admin:subscriptions_endpoint_changelist"),
-        "endpoint page": reverse("admin:subscriptions_endpoint_change", args=[endpoint.pk]),
-        "event page": reverse("admin:delivery_event_change", args=[scene["event"].pk]),
-        "delivery list": reverse("admin:delivery_delivery_changelist"),
-        "delivery page": reverse("admin:delivery_delivery_change", args=[delivery.pk]),
-        "attempt list": reverse("admin:delivery_attempt_changelist"),
-        "attempt page": reverse("admin:delivery_attempt_change", args=[attempt.pk]),
-        "API key list": reverse("admin:subscriptions_apikey_changelist"),
+        "endpoint list": reverse("admin:hookplatform_subscriptions_endpoint_changelist"),
+        "endpoint page": reverse("admin:hookplatform_subscriptions_endpoint_change", args=[endpoint.pk]),
+        "event page": reverse("admin:hookplatform_delivery_event_change", args=[scene["event"].pk]),
+        "delivery list": reverse("admin:hookplatform_delivery_delivery_changelist"),
+        "delivery page": reverse("admin:hookplatform_delivery_delivery_change", args=[delivery.pk]),
+        "attempt list": reverse("admin:hookplatform_delivery_attempt_changelist"),
+        "attempt page": reverse("admin:hookplatform_delivery_attempt_change", args=[attempt.pk]),
+        "API key list": reverse("admin:hookplatform_subscriptions_apikey_changelist"),
         "dashboard": reverse("admin:index"),
     }
 

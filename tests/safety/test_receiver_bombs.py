@@ -174,7 +174,7 @@ def test_a_header_flood_is_stored_capped_and_pages_stay_small(live_worker, raw_s
                                  for a in attempts * 10])
     client = api_client()
     detail = client.get(f"/api/v1/tenants/org_headers/deliveries/{delivery.pk}/")
-    page = admin_client.get(reverse("admin:delivery_delivery_change", args=[delivery.pk]))
+    page = admin_client.get(reverse("admin:hookplatform_delivery_delivery_change", args=[delivery.pk]))
     print(f"\n[headers] API detail {len(detail.content) // 1024} kB, admin page {len(page.content) // 1024} kB")
     assert detail.status_code == 200 and page.status_code == 200
     assert len(detail.content) < 512 * 1024 and len(page.content) < 1024 * 1024

@@ -12,7 +12,8 @@ from django.db.migrations.executor import MigrationExecutor
 from subscriptions import create_endpoint, reveal_secret
 from subscriptions.models import Endpoint, EndpointSecret
 
-BEFORE, AFTER = [("subscriptions", "0002_endpoint_rate_window")], [("subscriptions", "0003_encrypt_secrets")]
+BEFORE = [("hookplatform_subscriptions", "0002_endpoint_rate_window")]
+AFTER = [("hookplatform_subscriptions", "0003_encrypt_secrets")]
 SECRET = "whsec_" + "a" * 43 + "="
 
 
@@ -26,10 +27,10 @@ def _migrate(target):
 def test_the_migration_encrypts_plain_rows_and_its_reverse_decrypts_them(transactional_db, settings):
     """M9: rows written before 0003 end up encrypted (URL redacted in its column); reversing restores them."""
     old = _migrate(BEFORE)
-    tenant = old.get_model("subscriptions", "Tenant").objects.create(uid="org_m")
-    endpoint = old.get_model("subscriptions", "Endpoint").objects.create(
+    tenant = old.get_model("hookplatform_subscriptions", "Tenant").objects.create(uid="org_m")
+    endpoint = old.get_model("hookplatform_subscriptions", "Endpoint").objects.create(
         id="ep_m", tenant=tenant, url="https://u:pw-9@hooks.example.com/in?token=tk-9", headers={"X-Team": "hv-9"})
-    old.get_model("subscriptions", "EndpointSecret").objects.create(endpoint=endpoint, key=SECRET)
+    old.get_model("hookplatform_subscriptions", "EndpointSecret").objects.create(endpoint=endpoint, key=SECRET)
 
     _migrate(AFTER)
     row = Endpoint.objects.get(pk="ep_m")
@@ -40,9 +41,9 @@ def test_the_migration_encrypts_plain_rows_and_its_reverse_decrypts_them(transac
     assert row.headers_to_send() == {"X-Team": "hv-9"} and reveal_secret(row) == SECRET
 
     old = _migrate(BEFORE)
-    plain = old.get_model("subscriptions", "Endpoint").objects.get(pk="ep_m")
+    plain = old.get_model("hookplatform_subscriptions", "Endpoint").objects.get(pk="ep_m")
     assert plain.url == "https://u:pw-9@hooks.example.com/in?token=tk-9" and plain.headers == {"X-Team": "hv-9"}
-    assert old.get_model("subscriptions", "EndpointSecret").objects.get().key == SECRET
+    assert old.get_model("hookplatform_subscriptions", "EndpointSecret").objects.get().key == SECRET
     _migrate(AFTER)
 
 

@@ -62,7 +62,7 @@ def test_the_admin_add_form_obeys_the_cap(admin_client):
     acme = create_tenant("acme", name="Acme")
     for _ in range(3):
         create_endpoint(acme, url=URL)
-    refused = admin_client.post(reverse("admin:subscriptions_endpoint_add"),
+    refused = admin_client.post(reverse("admin:hookplatform_subscriptions_endpoint_add"),
                                 {"tenant": acme.pk, "url": URL, "event_types": "[]", "metadata": "{}"})
     assert refused.status_code == 200 and b"3 endpoints, the most allowed" in refused.content
     assert Endpoint.objects.filter(tenant=acme).count() == 3

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "shop",
+    "billing",  # labelled "subscriptions": see billing/apps.py
     # Webhooks (pip install hookplatform):
     "rest_framework",
     "subscriptions",
