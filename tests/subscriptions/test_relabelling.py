@@ -85,7 +85,8 @@ class Installation:
         self.env = {**os.environ, "DATABASE_URL": database_url, "HOOKPLATFORM_VAR_DIR": str(var_dir),
                     "DJANGO_SETTINGS_MODULE": "hookplatform.settings", "DJANGO_SECRET_KEY": "relabel-" + "x" * 50,
                     "WEBHOOKS_ENCRYPTION_KEYS": KEY, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "1", "PYTHONPATH": "", **env}
-        self.env.pop("CELERY_BROKER_URL", None)
+        # migrate hands nothing to a broker: an in-memory one, so no process starts an embedded broker and leaves it
+        self.env["CELERY_BROKER_URL"] = "memory://"
 
     def manage(self, code_dir, *args, check=True):
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=code_dir, env=self.env,
