@@ -14,6 +14,7 @@ import logging
 
 from celery import current_app
 from celery.signals import task_prerun, worker_init
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from kombu import Connection, pools
 from kombu import __version__ as kombu_version
@@ -83,8 +84,11 @@ def install_beat_entries(app=None):
     ``delivery`` app is ready, because beat reads the schedule before any of
     its signals is sent.
     """
+    try:
+        settings = conf.get()
+    except ImproperlyConfigured:
+        return  # a refused WEBHOOKS_* value: the system check (subscriptions.E003) names it at start-up
     app = app or celery_app()
-    settings = conf.get()
     interval = settings.dispatch_interval
     entries = {DISPATCH_ENTRY: {"task": "delivery.dispatch", "schedule": interval,
                                 "options": {"expires": max(5.0, interval * 5)}}}
