@@ -107,9 +107,9 @@ class Filler:
                 endpoints.append((f"ep_{ulid_at(self.now - SPAN, self.rng)}", tenant,
                                   f"https://hooks.org{tenant}.example.com/webhooks/{n}"))
         self.copy("hookplatform_endpoint",
-                  ["id", "tenant_id", "url", "description", "event_types", "headers", "metadata", "disabled",
-                   "disabled_reason", "created_at", "updated_at"],
-                  ((pk, tenant, url, "", "[]", '{"Authorization": "Bearer abc"}', "{}", n % 97 == 0,
+                  ["id", "tenant_id", "url", "url_encrypted", "description", "event_types", "headers", "metadata",
+                   "disabled", "disabled_reason", "created_at", "updated_at"],
+                  ((pk, tenant, url, "", "", "[]", '{"Authorization": "Bearer abc"}', "{}", n % 97 == 0,
                     "The receiver answered 410 Gone." if n % 97 == 0 else "", self.now - SPAN, self.now)
                    for n, (pk, tenant, url) in enumerate(endpoints)))
         self.copy("hookplatform_endpoint_state", ["endpoint_id", "failing_since", "rate_window", "rate_count"],
