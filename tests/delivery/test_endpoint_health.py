@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from delivery import publish, states
@@ -62,3 +63,15 @@ def test_a_success_ends_the_failure_streak(make_delivery, endpoint, settings):
     attempt(delivery, answer(200))
     endpoint.refresh_from_db()
     assert endpoint.send_state.failing_since is None and not endpoint.disabled
+
+
+def test_enabling_restarts_the_streak_in_its_transaction_even_for_an_enabled_endpoint(make_delivery, endpoint):
+    """``delivery`` hears ``endpoint_enabling``: the reset commits or rolls back with the enable."""
+    attempt(make_delivery(), answer(500))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enable_endpoint(endpoint)  # enabled already: the streak starts afresh all the same
+        assert EndpointState.objects.get(pk=endpoint.pk).failing_since is None
+        raise RuntimeError("the caller's transaction fails")
+    assert EndpointState.objects.get(pk=endpoint.pk).failing_since is not None
+    enable_endpoint(endpoint)
+    assert EndpointState.objects.get(pk=endpoint.pk).failing_since is None
