@@ -25,7 +25,8 @@ def update(deliveries, outcomes, now, settings):
     states = {d.endpoint_id: _loaded_state(d.endpoint) for d in deliveries}
     _create_missing(states, ok, failed, now)
     # Written when it changes something worth knowing, not on every batch of a busy endpoint:
-    # the rows as loaded for this batch say whether it would (the filter below re-checks).
+    # the rows as loaded for this batch say whether it would (the filter below re-checks; a row just
+    # made is checked too, in case another worker's, made first, says otherwise).
     stale = now - timedelta(seconds=10)
     ok = {e for e in ok if states[e] is None or states[e].failing_since is not None
           or states[e].last_success_at is None or states[e].last_success_at < stale}
@@ -36,8 +37,8 @@ def update(deliveries, outcomes, now, settings):
     if failed:
         EndpointState.objects.filter(pk__in=failed, failing_since__isnull=True).update(failing_since=now)
         cutoff = now - timedelta(seconds=settings.disable_after)
-        for endpoint in Endpoint.objects.filter(id__in=failed, disabled=False, send_state__failing_since__lte=cutoff
-                                                ).select_related("send_state"):
+        too_long = Endpoint.objects.filter(id__in=failed, disabled=False, send_state__failing_since__lte=cutoff)
+        for endpoint in too_long.select_related("send_state"):
             since = f"{endpoint.send_state.failing_since:%Y-%m-%d %H:%M}"
             disable_endpoint(endpoint, reason=f"Every attempt has failed since {since} UTC.")
     if gone:
