@@ -107,12 +107,14 @@ class Filler:
                 endpoints.append((f"ep_{ulid_at(self.now - SPAN, self.rng)}", tenant,
                                   f"https://hooks.org{tenant}.example.com/webhooks/{n}"))
         self.copy("hookplatform_endpoint",
-                  ["id", "tenant_id", "url", "description", "event_types", "headers", "metadata", "disabled",
-                   "disabled_reason", "created_at", "updated_at", "failing_since", "rate_window", "rate_count"],
-                  ((pk, tenant, url, "", "[]", '{"Authorization": "Bearer abc"}', "{}", n % 97 == 0,
-                    "The receiver answered 410 Gone." if n % 97 == 0 else "", self.now - SPAN, self.now,
-                    self.now - timedelta(hours=3) if n % 11 == 0 else None, 0, 0)
+                  ["id", "tenant_id", "url", "url_encrypted", "description", "event_types", "headers", "metadata",
+                   "disabled", "disabled_reason", "created_at", "updated_at"],
+                  ((pk, tenant, url, "", "", "[]", '{"Authorization": "Bearer abc"}', "{}", n % 97 == 0,
+                    "The receiver answered 410 Gone." if n % 97 == 0 else "", self.now - SPAN, self.now)
                    for n, (pk, tenant, url) in enumerate(endpoints)))
+        self.copy("hookplatform_endpoint_state", ["endpoint_id", "failing_since", "rate_window", "rate_count"],
+                  ((pk, self.now - timedelta(hours=3) if n % 11 == 0 else None, 0, 0)
+                   for n, (pk, _, _) in enumerate(endpoints)))
         self.copy("hookplatform_endpoint_secret", ["endpoint_id", "key", "created_at"],
                   ((pk, "whsec_" + "A" * 43 + "=", self.now - SPAN) for pk, _, _ in endpoints))
         return endpoints

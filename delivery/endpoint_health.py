@@ -2,15 +2,19 @@
 
 A success clears an endpoint's failure streak; a streak longer than
 ``WEBHOOKS_DISABLE_AFTER``, or a ``410 Gone``, disables it (which fires
-``endpoint_disabled`` and parks its waiting deliveries).
+``endpoint_disabled`` and parks its waiting deliveries).  Enabling an
+endpoint starts its streak afresh.  The streak is kept in the endpoint's
+``EndpointState`` row, made here for an endpoint first heard from.
 """
 
 from datetime import timedelta
 
 from django.db.models import Q
 
+from delivery.models import EndpointState
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
+from subscriptions.signals import endpoint_enabling
 
 
 def update(deliveries, outcomes, now, settings):
@@ -18,22 +22,52 @@ def update(deliveries, outcomes, now, settings):
     ok = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.succeeded}
     failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
     gone = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.status == 410}
+    states = {d.endpoint_id: _loaded_state(d.endpoint) for d in deliveries}
+    _create_missing(states, ok, failed, now)
     # Written when it changes something worth knowing, not on every batch of a busy endpoint:
-    # the rows as loaded for this batch say whether it would (the filter below re-checks).
+    # the rows as loaded for this batch say whether it would (the filter below re-checks; a row just
+    # made is checked too, in case another worker's, made first, says otherwise).
     stale = now - timedelta(seconds=10)
-    endpoints = {d.endpoint_id: d.endpoint for d in deliveries}
-    ok = {e for e in ok if endpoints[e].failing_since is not None or endpoints[e].last_success_at is None
-          or endpoints[e].last_success_at < stale}
+    ok = {e for e in ok if states[e] is None or states[e].failing_since is not None
+          or states[e].last_success_at is None or states[e].last_success_at < stale}
     if ok:
-        Endpoint.objects.filter(id__in=ok).filter(
+        EndpointState.objects.filter(pk__in=ok).filter(
             Q(failing_since__isnull=False) | Q(last_success_at__isnull=True) | Q(last_success_at__lt=stale)
         ).update(last_success_at=now, failing_since=None)
     if failed:
-        Endpoint.objects.filter(id__in=failed, failing_since__isnull=True).update(failing_since=now)
+        EndpointState.objects.filter(pk__in=failed, failing_since__isnull=True).update(failing_since=now)
         cutoff = now - timedelta(seconds=settings.disable_after)
-        for endpoint in Endpoint.objects.filter(id__in=failed, disabled=False, failing_since__lte=cutoff):
-            since = f"{endpoint.failing_since:%Y-%m-%d %H:%M}"
+        too_long = Endpoint.objects.filter(id__in=failed, disabled=False, send_state__failing_since__lte=cutoff)
+        for endpoint in too_long.select_related("send_state"):
+            since = f"{endpoint.send_state.failing_since:%Y-%m-%d %H:%M}"
             disable_endpoint(endpoint, reason=f"Every attempt has failed since {since} UTC.")
     if gone:
         for endpoint in Endpoint.objects.filter(id__in=gone, disabled=False):
             disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")
+
+
+def _loaded_state(endpoint):
+    """The endpoint's state row as loaded with the batch (``states.start``), or None if it has none."""
+    return getattr(endpoint, "send_state", None)
+
+
+def _create_missing(states, ok, failed, now):
+    """Rows for endpoints heard from for the first time, already saying what this batch says.
+
+    Only when the batch's rows show none, so a steady endpoint costs nothing
+    here; one made meanwhile by another worker is left as it is (the updates
+    that follow see it).
+    """
+    missing = [EndpointState(endpoint_id=e, last_success_at=now) for e in ok if states[e] is None]
+    missing += [EndpointState(endpoint_id=e, failing_since=now) for e in failed if states[e] is None]
+    if missing:
+        EndpointState.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+def _restart_streak(sender, endpoint, **kwargs):
+    """Enabling an endpoint starts its failure streak afresh, in the enabling transaction."""
+    EndpointState.objects.filter(pk=endpoint.pk).update(failing_since=None)
+
+
+def connect():
+    endpoint_enabling.connect(_restart_streak, dispatch_uid="delivery-restart-streak")

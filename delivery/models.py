@@ -160,3 +160,28 @@ class Attempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.pk} of delivery {self.delivery_id}"
+
+
+class EndpointState(models.Model):
+    """What the send path keeps about an endpoint: its health and its rate-limit window.
+
+    Delivery's own row beside the endpoint (``endpoint.send_state``), so the
+    columns every worker writes belong to the app that writes them. A row is
+    made the first time one is needed (``rate_limit``, ``endpoint_health``);
+    an endpoint without one was never limited nor sent to: not failing.
+    """
+
+    endpoint = models.OneToOneField(Endpoint, on_delete=models.CASCADE, primary_key=True,
+                                    related_name="send_state")
+    # Start of the current run of failures; cleared by any success.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # The rate limit's current one-second window (Unix second) and requests sent in it.
+    rate_window = models.BigIntegerField(default=0)
+    rate_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "hookplatform_endpoint_state"
+
+    def __str__(self):
+        return f"send state of {self.endpoint_id}"

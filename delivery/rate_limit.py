@@ -1,9 +1,13 @@
 """Per-endpoint rate limits, shared by every worker on every machine.
 
-Each endpoint with a ``rate_limit`` keeps a one-second window in its own row
-(``rate_window``, ``rate_count``).  A batch reserves room in the window with
-one conditional update; deliveries that do not fit go back to the database
-for the next second instead of a worker sleeping on them.
+Each endpoint with a ``rate_limit`` keeps a one-second window in its
+``EndpointState`` row (``rate_window``, ``rate_count``).  A batch reserves
+room in the window with one conditional update; deliveries that do not fit
+go back to the database for the next second instead of a worker sleeping on
+them.  The row is made by the first reservation that finds none (a limited
+endpoint's first batch, or its first since the upgrade): not with the
+endpoint, so an endpoint without a limit never has one for this, and no
+write path of an endpoint has to know about it.
 """
 
 import time
@@ -12,19 +16,26 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
-from subscriptions.models import Endpoint
+from delivery.models import EndpointState
 
 
 def reserve(endpoint_id, limit, wanted, second):
     """How many of ``wanted`` requests may go to the endpoint in this ``second``."""
     with transaction.atomic():
-        Endpoint.objects.filter(pk=endpoint_id).update(
-            rate_count=Case(When(rate_window=second, then=F("rate_count") + wanted), default=Value(wanted)),
-            rate_window=second,
-        )
-        count = Endpoint.objects.filter(pk=endpoint_id).values_list("rate_count", flat=True).first() or 0
+        if not _count_in(endpoint_id, wanted, second):
+            EndpointState.objects.bulk_create([EndpointState(endpoint_id=endpoint_id)], ignore_conflicts=True)
+            _count_in(endpoint_id, wanted, second)
+        count = EndpointState.objects.filter(pk=endpoint_id).values_list("rate_count", flat=True).first() or 0
     used_before = count - wanted
     return max(0, min(wanted, limit - used_before))
+
+
+def _count_in(endpoint_id, wanted, second):
+    """Add ``wanted`` to the endpoint's window for ``second`` (a new window starts at it); False if no row."""
+    return EndpointState.objects.filter(pk=endpoint_id).update(
+        rate_count=Case(When(rate_window=second, then=F("rate_count") + wanted), default=Value(wanted)),
+        rate_window=second,
+    )
 
 
 def admit(deliveries, now=None):

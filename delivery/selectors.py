@@ -176,7 +176,7 @@ def endpoint_counts():
     counts = Endpoint.objects.aggregate(
         all_endpoints=Count("id"),
         disabled_endpoints=Count("id", filter=Q(disabled=True)),
-        failing_endpoints=Count("id", filter=Q(disabled=False, failing_since__isnull=False)),
+        failing_endpoints=Count("id", filter=Q(disabled=False, send_state__failing_since__isnull=False)),
     )
     return {name.removesuffix("_endpoints").replace("all", "total"): n for name, n in counts.items()}
 

@@ -160,7 +160,7 @@ def start(ids, token, now=None):
     now = now or timezone.now()
     held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
     rows = list(
-        held.select_related("event", "endpoint").prefetch_related("endpoint__secrets").order_by("id")
+        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
     )
     held.filter(send_started_at__isnull=True).update(
         lease_expires_at=now + timedelta(seconds=conf.get().execution_lease), send_started_at=now)

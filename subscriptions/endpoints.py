@@ -213,17 +213,17 @@ def disable_endpoint(endpoint, *, reason):
 def enable_endpoint(endpoint):
     """Resume sending, kept deliveries first; the failure streak starts afresh.
 
-    ``endpoint_enabling`` lets ``delivery`` make the kept deliveries due now,
-    in this transaction; ``endpoint_enabled`` fires once a disabled endpoint's
+    ``endpoint_enabling`` lets ``delivery`` make the kept deliveries due now
+    and restart the failure streak it keeps, in this transaction; ``endpoint_enabled`` fires once a disabled endpoint's
     enable is committed, robustly.
     """
     signals.endpoint_enabling.send(sender=Endpoint, endpoint=endpoint)
     now = timezone.now()
     enabled = Endpoint.objects.filter(pk=endpoint.pk, disabled=True).update(
-        disabled=False, disabled_reason="", disabled_at=None, failing_since=None, updated_at=now,
+        disabled=False, disabled_reason="", disabled_at=None, updated_at=now,
     )
     if not enabled:
-        Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, updated_at=now)
+        Endpoint.objects.filter(pk=endpoint.pk).update(updated_at=now)
     endpoint.refresh_from_db()
     if enabled:
         transaction.on_commit(lambda: signals.fire(signals.endpoint_enabled, sender=Endpoint, endpoint=endpoint))

@@ -47,7 +47,9 @@ class Endpoint(models.Model):
     ``url`` is the URL as it may be shown (credentials read ``<redacted>``), so
     every display, search and length check sees that form; the URL as sent
     is kept encrypted in ``url_encrypted`` when it carries credentials.
-    ``headers`` maps each custom header name to its encrypted value.
+    ``headers`` maps each custom header name to its encrypted value.  Its
+    health and rate-limit window are the send path's, kept by ``delivery`` in a
+    row of its own (``endpoint.send_state``).
     """
 
     id = models.CharField(primary_key=True, max_length=40, default=ids.endpoint_id, editable=False)
@@ -63,12 +65,6 @@ class Endpoint(models.Model):
     disabled = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=512, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
-    # Start of the current run of failures; cleared by any success.
-    failing_since = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    # The rate limit's current one-second window (Unix second) and requests sent in it.
-    rate_window = models.BigIntegerField(default=0, editable=False)
-    rate_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

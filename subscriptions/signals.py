@@ -8,7 +8,7 @@ the change is committed:
 
 Inside the changing transaction, sent plainly, for the apps that keep their
 own rows in step (``delivery`` parks and unparks the endpoint's waiting
-deliveries): a receiver's writes commit or roll back with the change, and
+deliveries, and restarts its failure streak on enable): a receiver's writes commit or roll back with the change, and
 one that raises fails it.
 
 - ``endpoint_disabling(endpoint)`` and ``endpoint_enabling(endpoint)``.

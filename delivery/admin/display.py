@@ -61,11 +61,16 @@ def pretty_json(value):
 
 
 def exact_time(field_name, description=None):
-    """A column or read-only field showing a timestamp to the second in UTC (Django's default drops seconds)."""
+    """A column or read-only field showing a timestamp to the second in UTC (Django's default drops seconds).
+
+    ``field_name`` may follow a one-to-one (``send_state__failing_since``); no related row shows "—".
+    """
 
     @admin.display(description=description or field_name.replace("_", " "), ordering=field_name)
     def show(model_admin, obj):
-        value = getattr(obj, field_name)
+        value = obj
+        for name in field_name.split("__"):
+            value = getattr(value, name, None)
         return f"{timezone.localtime(value, UTC):%Y-%m-%d %H:%M:%S}" if value else "—"
 
     return show

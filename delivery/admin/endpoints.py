@@ -55,8 +55,8 @@ class FailingFilter(admin.SimpleListFilter):
         return [("failing", "Failing now"), ("healthy", "Healthy"), ("disabled", "Disabled")]
 
     def queryset(self, request, queryset):
-        filters = {"failing": {"disabled": False, "failing_since__isnull": False},
-                   "healthy": {"disabled": False, "failing_since__isnull": True},
+        filters = {"failing": {"disabled": False, "send_state__failing_since__isnull": False},
+                   "healthy": {"disabled": False, "send_state__failing_since__isnull": True},
                    "disabled": {"disabled": True}}
         return queryset.filter(**filters[self.value()]) if self.value() in filters else queryset
 
@@ -66,7 +66,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     form = EndpointForm
     list_display = ("endpoint", "tenant_uid", "state", "success_rate", "last_outcome", "p50", "p95",
                     "attempts_24h")
-    list_select_related = ("tenant",)
+    list_select_related = ("tenant", "send_state")
     list_filter = (FailingFilter, TenantUidFilter)
     search_help_text = "Endpoint URL (part of it) or id, or tenant uid."
     confirmed_actions = ENDPOINT_ACTIONS
@@ -82,8 +82,10 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         ("Signing", {"fields": ("signing_secret",)}),
         ("Record", {"fields": ("id", "created", "updated")}),
     )
-    disabled_time, failing_time = exact_time("disabled_at", "disabled at"), exact_time("failing_since")
-    last_success, created, updated = exact_time("last_success_at"), exact_time("created_at"), exact_time("updated_at")
+    disabled_time = exact_time("disabled_at", "disabled at")
+    failing_time = exact_time("send_state__failing_since", "failing since")
+    last_success = exact_time("send_state__last_success_at", "last success at")
+    created, updated = exact_time("created_at"), exact_time("updated_at")
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
                                         "replace_headers")}),)
 
@@ -144,10 +146,11 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         if obj.disabled:
             return format_html('{}<br><span class="hp-muted">{}</span>', badge("disabled", "bad"),
                                obj.disabled_reason)
-        if obj.failing_since:
+        failing_since = getattr(getattr(obj, "send_state", None), "failing_since", None)
+        if failing_since:
             return format_html('{}<br><span class="hp-muted" title="since {} UTC">for {}</span>',
-                               badge("failing", "warn"), f"{obj.failing_since:%Y-%m-%d %H:%M}",
-                               timesince(obj.failing_since, depth=1))
+                               badge("failing", "warn"), f"{failing_since:%Y-%m-%d %H:%M}",
+                               timesince(failing_since, depth=1))
         return badge("enabled", "ok")
 
     @admin.display(description="success 24 h")

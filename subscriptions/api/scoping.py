@@ -56,7 +56,8 @@ class EndpointLookupMixin(TenantScopedMixin):
     lookup_value_regex = ANY_SEGMENT
 
     def get_queryset(self):
-        return Endpoint.objects.filter(tenant=self.tenant).order_by("-id")
+        # send_state: failing_since and last_success_at, kept by delivery; one join, not a query per endpoint
+        return Endpoint.objects.filter(tenant=self.tenant).select_related("send_state").order_by("-id")
 
     def get_object(self):
         return get_or_404(self.get_queryset(), ENDPOINT_ID, pk=self.kwargs["pk"])

@@ -57,6 +57,9 @@ class EndpointSerializer(serializers.ModelSerializer):
     rate_limit = serializers.IntegerField(required=False, allow_null=True,
                                           help_text="Requests per second, 1 to 100000; null for none.")
     disabled = serializers.BooleanField(required=False, help_text="Stop (true) or resume (false) sending.")
+    # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
+    failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
+    last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Endpoint

@@ -1,9 +1,11 @@
 """Every console page renders, with the figures an operator looks for, in a bounded number of queries."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from delivery.admin.lists import CappedCountPaginator
 from delivery.models import Attempt, Delivery, Event
@@ -60,6 +62,22 @@ def test_disabled_endpoint_shows_why(admin_client, history):
     disable_endpoint(history["bad"], reason="The receiver answered 410 Gone.")
     row = _row(admin_client.get(url(Endpoint, "changelist")).content.decode(), history["bad"].pk)
     assert "disabled" in row and "410 Gone" in row
+
+
+def test_failing_endpoints_are_filtered_shown_and_counted_through_their_send_state(admin_client, history):
+    """The failure streak is delivery's ``EndpointState``: an endpoint without a row is healthy."""
+    from delivery import selectors
+    from delivery.models import EndpointState
+
+    EndpointState.objects.create(endpoint=history["bad"], failing_since=timezone.now() - timedelta(hours=2))
+    listed = admin_client.get(url(Endpoint, "changelist"), {"health": "failing"}).content.decode()
+    assert 'value="' + history["bad"].pk + '"' in listed and "for 2\xa0hours" in _row(listed, history["bad"].pk)
+    assert 'value="' + history["good"].pk + '"' not in listed
+    healthy = admin_client.get(url(Endpoint, "changelist"), {"health": "healthy"}).content.decode()
+    assert 'value="' + history["good"].pk + '"' in healthy and 'value="' + history["bad"].pk + '"' not in healthy
+    assert selectors.endpoint_counts()["failing"] == 1
+    change = admin_client.get(url(Endpoint, "change", history["bad"].pk)).content.decode()
+    assert f"{EndpointState.objects.get().failing_since:%Y-%m-%d %H:%M:%S}" in change
 
 
 def test_dashboard_shows_chart_failing_endpoints_and_backlog(admin_client, history):

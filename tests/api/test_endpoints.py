@@ -1,9 +1,14 @@
 """Endpoints of a tenant: CRUD, the secret, rotation, test events, recovery, stats."""
 
-import pytest
-from django.utils import timezone
+from datetime import timedelta
 
-from delivery.models import Delivery, Event
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from delivery.models import Delivery, EndpointState, Event
 from subscriptions.models import Endpoint, EndpointSecret
 from subscriptions.secrets import active_secrets, reveal_secret
 
@@ -160,3 +165,29 @@ def test_unknown_endpoint_and_tenant_are_404(platform, acme):
     assert platform.get("/api/v1/tenants/nobody/endpoints/").status_code == 404
     assert platform.post("/api/v1/tenants/nobody/endpoints/", {"url": "https://127.0.0.1/x"},
                          format="json").status_code == 404
+
+
+def test_health_fields_are_null_for_an_endpoint_without_a_send_state(platform, acme):
+    """An endpoint never sent to has no ``EndpointState`` row: both fields are present and null."""
+    endpoint_id = create(platform).json()["id"]
+    assert not EndpointState.objects.filter(pk=endpoint_id).exists()
+    for body in (platform.get(f"{BASE}{endpoint_id}/").json(), platform.get(BASE).json()["results"][0]):
+        assert body["failing_since"] is None and body["last_success_at"] is None
+
+
+def test_health_fields_come_from_the_send_state_and_listing_costs_the_same_for_1_or_5(platform, acme):
+    since, last = timezone.now() - timedelta(hours=2), timezone.now() - timedelta(hours=3)
+    first = create(platform).json()["id"]
+    EndpointState.objects.create(endpoint_id=first, failing_since=since, last_success_at=last)
+    body = platform.get(f"{BASE}{first}/").json()
+    assert parse_datetime(body["failing_since"]) == since and parse_datetime(body["last_success_at"]) == last
+
+    def queries_to_list():
+        with CaptureQueriesContext(connection) as queries:
+            assert platform.get(BASE).status_code == 200
+        return len(queries)
+
+    one = queries_to_list()
+    for _ in range(4):
+        EndpointState.objects.create(endpoint_id=create(platform).json()["id"], failing_since=since)
+    assert queries_to_list() == one  # the send state comes with the endpoints, not one query each

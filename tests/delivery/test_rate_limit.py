@@ -1,9 +1,11 @@
 """Per-endpoint rate limits: reserved in the endpoint's row, excess goes back to the database."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from delivery import publish, rate_limit, states
-from delivery.models import Attempt, Delivery
+from delivery.models import Attempt, Delivery, EndpointState
 from delivery.sending import deliver_batch
 from subscriptions import create_endpoint, update_endpoint
 
@@ -31,8 +33,7 @@ def test_endpoints_without_a_limit_are_admitted_untouched(endpoint):
     deliveries = deliveries_to(endpoint, 3)
     admitted, held = rate_limit.admit(deliveries, now=5000)
     assert admitted == deliveries and held == []
-    endpoint.refresh_from_db()
-    assert endpoint.rate_window == 0 and endpoint.rate_count == 0
+    assert not EndpointState.objects.filter(pk=endpoint.pk).exists()  # no window kept for it at all
 
 
 @pytest.mark.django_db
@@ -53,3 +54,16 @@ def test_a_batch_over_the_limit_sends_only_the_limit_and_reschedules_the_rest(re
     for delivery in held:
         assert delivery.attempt_count == 1 and delivery.lease_token is None
         assert delivery.next_attempt_at is not None
+
+
+@pytest.mark.django_db
+def test_the_window_row_is_made_once_then_each_reservation_is_one_update(endpoint):
+    """The first reservation makes the endpoint's ``EndpointState`` row; later ones only update it."""
+    def statements(second):
+        with CaptureQueriesContext(connection) as queries:
+            rate_limit.reserve(endpoint.pk, 3, 1, second=second)
+        return [q["sql"].split()[0] for q in queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))]
+
+    assert "INSERT" in statements(1000)
+    assert statements(1000) == statements(1001) == ["UPDATE", "SELECT"]
+    assert EndpointState.objects.get(pk=endpoint.pk).rate_count == 1

@@ -20,7 +20,7 @@ def test_success(make_delivery, endpoint, heard):
     assert heard[0][1]["delivery"].pk == delivery.pk
     assert heard[0][1]["attempt"].response_status == 204
     endpoint.refresh_from_db()
-    assert endpoint.last_success_at and endpoint.failing_since is None
+    assert endpoint.send_state.last_success_at and endpoint.send_state.failing_since is None
 
 
 def test_failures_follow_the_schedule_then_exhaust_once(make_delivery, heard):

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OLD_LABELS_COMMIT = "88be3ebf10d1667842843680cc4bb1a45002d688"  # main before the relabel
 KEY = "3V01rDde8t-KSxtG18TkJvjdgXCA7ZHioa_TRogtp9o="
 SECRET = "whsec_" + "b" * 43 + "="
+OUR_MIGRATIONS = len([*ROOT.glob("subscriptions/migrations/0*.py"), *ROOT.glob("delivery/migrations/0*.py")])
 
 OLD_INSTALLATION = """
 import json
@@ -143,7 +144,7 @@ def assert_fully_migrated(installation):
     """A second ``migrate`` has nothing to do, and every migration of ours shows applied under its new label."""
     assert installation.manage(ROOT, "migrate", "--check", check=False).returncode == 0
     shown = installation.manage(ROOT, "showmigrations", "hookplatform_subscriptions", "hookplatform_delivery").stdout
-    assert "[ ]" not in shown and shown.count("[X]") == 6
+    assert "[ ]" not in shown and shown.count("[X]") == OUR_MIGRATIONS
 
 
 def test_an_installation_of_the_old_labels_keeps_its_data_and_permissions(old_code, installation):
