@@ -131,7 +131,9 @@ def _create_deliveries(event_id, send_now, more_events, enough):
             return [], None, False
         endpoints = {}
         # One query (a plain fetch, not a server-side cursor's three round trips).
-        for endpoint in Endpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, disabled=False):
+        # With each endpoint's state row (the health stage reads it): a join, not a query per endpoint.
+        for endpoint in (Endpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, disabled=False)
+                         .select_related("send_state")):
             endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
         rows, unreached = _deliveries_for(events, endpoints, enough)
         if unreached:  # back to the outbox, for the next fan-out

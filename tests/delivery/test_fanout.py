@@ -89,3 +89,16 @@ def test_the_next_fan_out_claims_only_as_many_events_as_it_expects_to_fit(three_
     assert len(put_back(first.captured_queries)) == 1 and put_back(second.captured_queries) == []
     assert {r.event_id for r in rows} == {events[2].pk, events[3].pk}
     assert waiting_ids() == {e.pk for e in events[4:]}
+
+
+def test_fanned_out_rows_come_with_their_endpoints_state_loaded(three_endpoints, handed_over,
+                                                                 django_assert_num_queries):
+    """The health stage reads each endpoint's state row: it must not cost a query per endpoint."""
+    from delivery.models import EndpointState
+
+    EndpointState.objects.create(endpoint=three_endpoints[0])  # one with a row, two without
+    publish_many(2)
+    rows, _, _ = fan_out_for_sending(None, send_now=50)
+    with django_assert_num_queries(0):
+        states = {row.endpoint_id: getattr(row.endpoint, "send_state", None) for row in rows}
+    assert {e for e, state in states.items() if state is not None} == {three_endpoints[0].pk}
