@@ -11,7 +11,7 @@ class DeliveryConfig(AppConfig):
         # broker's worker-only adaptations are connected to worker_init here and run only there.
         from delivery import broker, endpoint_health, notifications, parking
 
-        broker.install_beat_entries()  # also meets the host's Celery app in the thread that created it
+        broker.meet_configured_app()  # the host's Celery app, in the thread that created it
         notifications.connect()
         parking.connect()
         endpoint_health.connect()

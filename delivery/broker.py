@@ -2,18 +2,18 @@
 
 - ``celery_app()``: the host's app from any thread (Celery's current app is per thread).
 - ``fail_fast_connections()``: producer connections that give up at once when the broker is down.
-- ``install_beat_entries()``: the dispatcher's and the purge's beat entries, so a host writes no schedule.
+- ``add_beat_entries()``: the dispatcher's and the purge's beat entries, so a host writes no
+  schedule; added to the schedule of a starting beat (``beat_init``), never in a web process.
 - In worker processes only (``worker_init``): a usable database connection before each of our
   tasks, and the kombu fix that keeps a worker alive when its Redis broker goes away.
 
-Nothing here patches anything in a web process; the beat entries are only data
-on the app's configuration, read by beat alone.
+Nothing here patches or configures anything in a web process.
 """
 
 import logging
 
 from celery import current_app
-from celery.signals import task_prerun, worker_init
+from celery.signals import beat_init, task_prerun, worker_init
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from kombu import Connection, pools
@@ -76,19 +76,12 @@ PURGE_ENTRY = "webhooks-purge"
 PURGE_INTERVAL = 3600
 
 
-def install_beat_entries(app=None):
-    """Add the dispatcher's (and the purge's) beat entries to the app that runs the host.
-
-    A host adds the apps and runs ``celery beat``; it writes no schedule of its
-    own. An entry the host did write under the same name wins. Done when the
-    ``delivery`` app is ready, because beat reads the schedule before any of
-    its signals is sent.
-    """
+def beat_entries():
+    """The dispatcher's (and the purge's) beat entries; none while a setting is refused (the check says why)."""
     try:
         settings = conf.get()
     except ImproperlyConfigured:
-        return  # a refused WEBHOOKS_* value: the system check (subscriptions.E003) names it at start-up
-    app = app or celery_app()
+        return {}  # a refused WEBHOOKS_* value: the system check (subscriptions.E003) names it at start-up
     interval = settings.dispatch_interval
     entries = {DISPATCH_ENTRY: {"task": "delivery.dispatch", "schedule": interval,
                                 "options": {"expires": max(5.0, interval * 5)}}}
@@ -96,7 +89,27 @@ def install_beat_entries(app=None):
         # Hourly, each run bounded in time (delivery.retention.purge_expired).
         entries[PURGE_ENTRY] = {"task": "delivery.purge", "schedule": PURGE_INTERVAL,
                                 "options": {"expires": PURGE_INTERVAL}}
-    app.conf.beat_schedule = {**entries, **(app.conf.beat_schedule or {})}
+    return entries
+
+
+@beat_init.connect
+def add_beat_entries(sender=None, **kwargs):
+    """Add our entries to the schedule of the beat that is starting (alone, or inside a worker).
+
+    A host adds the apps and runs ``celery beat``; it writes no schedule of its
+    own, and an entry it did write under the same name wins. Added to the
+    running scheduler (``Scheduler.update_from_dict``), because beat has read
+    its configured schedule before ``beat_init`` is sent; so nothing is written
+    into the app's configuration, and a web process is never touched.
+    """
+    scheduler = sender.scheduler
+    scheduler.update_from_dict({name: entry for name, entry in beat_entries().items()
+                                if name not in scheduler.schedule})
+
+
+def meet_configured_app():
+    """Called from ``delivery``'s ``ready()``, in the thread that loaded the settings (see ``celery_app``)."""
+    celery_app()
 
 
 def replace_broken_connections(sender=None, **kwargs):

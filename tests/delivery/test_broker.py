@@ -41,3 +41,39 @@ def test_the_kombu_fix_makes_the_second_close_a_no_op(monkeypatch):
     connection.default_channel  # noqa: B018 - open the channel the collect leaves behind
     connection.collect()
     assert connection._default_channel is None
+
+
+def test_a_starting_beat_gets_our_entries_and_a_hosts_own_entry_of_the_same_name_wins():
+    from types import SimpleNamespace
+
+    from celery import Celery
+    from celery.beat import Scheduler
+
+    app = Celery("probe", set_as_current=False)
+    app.conf.beat_schedule = {broker.DISPATCH_ENTRY: {"task": "host.own_dispatch", "schedule": 30.0}}
+    scheduler = Scheduler(app=app)
+    broker.add_beat_entries(sender=SimpleNamespace(scheduler=scheduler))
+    assert scheduler.schedule[broker.DISPATCH_ENTRY].task == "host.own_dispatch"
+    app = Celery("probe", set_as_current=False)
+    scheduler = Scheduler(app=app)
+    broker.add_beat_entries(sender=SimpleNamespace(scheduler=scheduler))
+    assert scheduler.schedule[broker.DISPATCH_ENTRY].task == "delivery.dispatch"
+
+
+def test_a_web_process_gets_no_beat_entries(tmp_path):
+    """Loading the apps, as a host's web process does, writes nothing into the Celery app's schedule."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import django; django.setup()\n"
+              "from hookplatform.celery import app\n"
+              "from delivery.broker import DISPATCH_ENTRY\n"
+              "print(DISPATCH_ENTRY in (app.conf.beat_schedule or {}))\n")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "HOOKPLATFORM_VAR_DIR": str(tmp_path),
+           "CELERY_BROKER_URL": "memory://"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"]

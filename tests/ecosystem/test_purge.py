@@ -112,15 +112,9 @@ def test_dry_run_deletes_nothing(endpoint):
 
 
 def test_the_beat_entry_exists_only_with_a_retention(settings):
-    from celery import Celery
-
-    app = Celery("probe", set_as_current=False)
-    broker.install_beat_entries(app)
-    assert broker.PURGE_ENTRY not in app.conf.beat_schedule
+    assert broker.PURGE_ENTRY not in broker.beat_entries()
     settings.WEBHOOKS_RETENTION = "30d"
-    app = Celery("probe", set_as_current=False)
-    broker.install_beat_entries(app)
-    assert app.conf.beat_schedule[broker.PURGE_ENTRY]["task"] == "delivery.purge"
+    assert broker.beat_entries()[broker.PURGE_ENTRY]["task"] == "delivery.purge"
 
 
 def test_purge_expired_follows_the_setting(endpoint, settings):
