@@ -62,13 +62,19 @@ class SendPool:
         self.late = queue.Queue()
         threading.Thread(target=self._record_late, name="webhook-recorder", daemon=True).start()
 
+    def _tenant_load(self, tenant):
+        """Its requests in flight and in line, and how many it may have (under the lock)."""
+        return self.tenant_running[tenant] + self.tenant_waiting[tenant], self.per_tenant * (1 + LINE_PER_SLOT)
+
+    def _endpoint_load(self, endpoint):
+        """Its requests in flight and in line, and how many it may have (under the lock)."""
+        return self.running[endpoint] + len(self.waiting.get(endpoint, ())), self.per_endpoint * (1 + LINE_PER_SLOT)
+
     def _has_room(self, delivery):
         """Whether ``delivery`` may enter its endpoint's line here (under the lock)."""
-        endpoint, tenant = delivery.endpoint_id, delivery.tenant_id
-        endpoint_room = (self.per_endpoint * (1 + LINE_PER_SLOT) - self.running[endpoint]
-                         - len(self.waiting.get(endpoint, ())))
-        tenant_room = self.per_tenant * (1 + LINE_PER_SLOT) - self.tenant_running[tenant] - self.tenant_waiting[tenant]
-        return endpoint_room > 0 and tenant_room > 0
+        (tenant_load, tenant_cap), (endpoint_load, endpoint_cap) = (
+            self._tenant_load(delivery.tenant_id), self._endpoint_load(delivery.endpoint_id))
+        return endpoint_load < endpoint_cap and tenant_load < tenant_cap
 
     def _may_start(self, delivery):
         """Whether a thread may take ``delivery`` now: its endpoint and its tenant have a free share."""
@@ -215,13 +221,11 @@ class SendPool:
 
     def _limiting_share(self, delivery):
         """``(key, share size, requests ahead)`` of the share that has no room for ``delivery`` (under the lock)."""
-        tenant = delivery.tenant_id
-        ahead = self.tenant_running[tenant] + self.tenant_waiting[tenant]
-        if ahead >= self.per_tenant * (1 + LINE_PER_SLOT):
-            return ("tenant", tenant), self.per_tenant, ahead
-        endpoint = delivery.endpoint_id
-        ahead = self.running[endpoint] + len(self.waiting.get(endpoint, ()))
-        return ("endpoint", endpoint), self.per_endpoint, ahead
+        ahead, cap = self._tenant_load(delivery.tenant_id)
+        if ahead >= cap:
+            return ("tenant", delivery.tenant_id), self.per_tenant, ahead
+        ahead, _ = self._endpoint_load(delivery.endpoint_id)
+        return ("endpoint", delivery.endpoint_id), self.per_endpoint, ahead
 
     def _record_late(self):
         """Record late outcomes, whatever happens: this thread dying would lose every later one."""
