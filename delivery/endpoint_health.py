@@ -1,27 +1,35 @@
 """Endpoint health, the last stage of the send path: what a batch's answers say about their endpoints.
 
 A success clears an endpoint's failure streak; a streak longer than
-``WEBHOOKS_DISABLE_AFTER``, or a ``410 Gone``, disables it (which fires
+``WEBHOOKS_DISABLE_AFTER``, a ``410 Gone``, or an answer carrying
+``webhook-delivery: disable`` (from its URL or its fallback URL) disables it (which fires
 ``endpoint_disabled`` and parks its waiting deliveries).  Enabling an
 endpoint starts its streak afresh.  The streak is kept in the endpoint's
 ``EndpointState`` row, made here for an endpoint first heard from.
 """
 
+import logging
 from datetime import timedelta
 
 from django.db.models import Q
 
+from delivery import wire
+from delivery.endpoint_policy import DISABLE_REASON, asks_to_disable
 from delivery.models import EndpointState
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
 from subscriptions.signals import endpoint_enabling
 
+logger = logging.getLogger("delivery")
+
 
 def update(deliveries, outcomes, now, settings):
-    """Successes clear an endpoint's failure streak; a long streak or a 410 disables it."""
+    """Successes clear an endpoint's failure streak; a long streak, a 410 or the receiver's say disables it."""
     ok = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.succeeded}
     failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
-    gone = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.status == 410}
+    answers = [(d.endpoint_id, o) for d, sent in zip(deliveries, outcomes) for _, o in wire.exchanges(sent)]
+    gone = {endpoint_id for endpoint_id, o in answers if o.status == 410}
+    steered = {endpoint_id for endpoint_id, o in answers if asks_to_disable(o)} - gone
     states = {d.endpoint_id: _loaded_state(d.endpoint) for d in deliveries}
     _create_missing(states, ok, failed, now)
     # Written when it changes something worth knowing, not on every batch of a busy endpoint:
@@ -44,6 +52,9 @@ def update(deliveries, outcomes, now, settings):
     if gone:
         for endpoint in Endpoint.objects.filter(id__in=gone, disabled=False):
             disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")
+    for endpoint in Endpoint.objects.filter(id__in=steered, disabled=False) if steered else ():
+        logger.warning("the receiver asked to disable its endpoint", extra={"endpoint_id": endpoint.pk})
+        disable_endpoint(endpoint, reason=DISABLE_REASON)
 
 
 def _loaded_state(endpoint):

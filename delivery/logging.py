@@ -56,16 +56,23 @@ def delivery_context(delivery):
 
 
 def log_outcomes(deliveries, outcomes):
-    """One line per attempt just recorded, with the delivery's new state."""
-    for delivery, (_, outcome) in zip(deliveries, outcomes):
-        level = logging.INFO if outcome.succeeded else logging.WARNING
-        logger.log(level, "attempt", extra={
-            **delivery_context(delivery),
-            "outcome": "succeeded" if outcome.succeeded else "failed",
-            "status": delivery.status,
-            "attempt": delivery.attempt_count,
-            "response_status": outcome.status,
-            "duration_ms": outcome.duration_ms,
-            "error": outcome.error_class or None,
-            "next_attempt_at": delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else None,
-        })
+    """One line per attempt just recorded (the URL's, then the fallback URL's), with the delivery's new state."""
+    for delivery, sent in zip(deliveries, outcomes):
+        if sent[0].follows:  # (this module is loaded with the logging configuration: no wire.exchanges)
+            _log_attempt(delivery, *sent[0].follows)
+        _log_attempt(delivery, *sent)
+
+
+def _log_attempt(delivery, request, outcome):
+    level = logging.INFO if outcome.succeeded else logging.WARNING
+    logger.log(level, "attempt", extra={
+        **delivery_context(delivery),
+        "target": request.target,
+        "outcome": "succeeded" if outcome.succeeded else "failed",
+        "status": delivery.status,
+        "attempt": delivery.attempt_count,
+        "response_status": outcome.status,
+        "duration_ms": outcome.duration_ms,
+        "error": outcome.error_class or None,
+        "next_attempt_at": delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else None,
+    })

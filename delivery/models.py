@@ -147,6 +147,8 @@ class Attempt(models.Model):
     response_body = models.TextField(blank=True)
     error_class = models.CharField(max_length=128, blank=True)
     error_message = models.CharField(max_length=1024, blank=True)
+    # Which of the endpoint's URLs this attempt went to: its ``url``, or its ``fallback_url`` after the url failed.
+    target = models.CharField(max_length=16, default="url", choices=[("url", "url"), ("fallback_url", "fallback_url")])
 
     class Meta:
         db_table = "hookplatform_attempt"

@@ -45,13 +45,20 @@ def _attempt_row(delivery, request, outcome, trigger):
         response_body=fit(Attempt, "response_body", outcome.body),
         error_class=fit(Attempt, "error_class", outcome.error_class),
         error_message=fit(Attempt, "error_message", outcome.error_message),
+        target=request.target,
     )
 
 
+def _attempt_rows(delivery, sent, trigger):
+    """The attempt log rows of one send: the URL's, and the fallback URL's when it was tried."""
+    return [_attempt_row(delivery, request, outcome, trigger) for request, outcome in wire.exchanges(sent)]
+
+
 def _write(deliveries, attempts, token):
+    """``attempts``: the rows of each delivery's send, a list per delivery."""
     with transaction.atomic():
         held = states.record(deliveries, token)
-        Attempt.objects.bulk_create(attempts)
+        Attempt.objects.bulk_create([row for rows in attempts for row in rows])
     return held
 
 
@@ -67,7 +74,7 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
     settings = conf.get()
     now = timezone.now()
     outcomes = list(outcomes)
-    attempts = [_attempt_row(d, request, outcome, trigger) for d, (request, outcome) in zip(deliveries, outcomes)]
+    attempts = [_attempt_rows(d, sent, trigger) for d, sent in zip(deliveries, outcomes)]
     exhausted = {d.pk for d, (_, outcome) in zip(deliveries, outcomes) if states.settle(d, outcome, now, settings)}
     try:
         held = _write(deliveries, attempts, token)
@@ -75,7 +82,7 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
         logger.exception("recording %d outcomes at once failed; recording them one by one", len(deliveries))
         held = _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger, now, settings)
     log_outcomes(deliveries, outcomes)
-    metrics.observe(outcomes)
+    metrics.observe([exchange for sent in outcomes for exchange in wire.exchanges(sent)])
     endpoint_health.update(deliveries, outcomes, now, settings)
     _announce(deliveries, outcomes, attempts, exhausted, held, trigger)
 
@@ -103,8 +110,8 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
         exhausted.discard(delivery.pk)
         if states.settle(delivery, outcome, now, settings):
             exhausted.add(delivery.pk)
-        attempts[position] = _attempt_row(delivery, wire.Request(url=request.url, headers={}, body=b""),
-                                          outcome, trigger)
+        attempts[position] = [_attempt_row(delivery, wire.Request(url=request.url, headers={}, body=b"",
+                                                                  target=request.target), outcome, trigger)]
         try:
             held |= _write([delivery], [attempts[position]], token)
         except DatabaseError:  # its lease lapses, and the lapse counts as a failed attempt
@@ -114,7 +121,7 @@ def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger
 
 def _announce(deliveries, outcomes, attempts, exhausted, held, trigger):
     """The host's signals, for the rows this token wrote; a receiver that raises is logged, never fatal."""
-    attempt_of = {a.delivery_id: a for a in attempts}
+    attempt_of = {rows[-1].delivery_id: rows[-1] for rows in attempts}  # the last one decided
     for delivery, (_, outcome) in zip(deliveries, outcomes):
         if delivery.pk not in held:
             continue

@@ -1,4 +1,5 @@
-"""When to try a failed delivery again."""
+"""When to try a failed delivery again: the schedule (the endpoint's own, else the platform's), a
+receiver's ``Retry-After``, and the 4xx answers an endpoint may ask never to retry."""
 
 import random
 from email.utils import parsedate_to_datetime
@@ -36,3 +37,18 @@ def next_delay(attempts_made, schedule, *, jitter=0.2, retry_after=None, rng=ran
         return min(retry_after, max(schedule))
     base = schedule[attempts_made - 1]
     return base * (1 + rng.uniform(-jitter, jitter))
+
+
+# Asked to come back later (timeout, conflict, too early, too many): retried even with retry_on_4xx off.
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+def schedule_for(endpoint, settings):
+    """The delays after each failed attempt: the endpoint's ``retry_schedule``, else ``WEBHOOKS_RETRY_SCHEDULE``."""
+    return tuple(endpoint.retry_schedule) if endpoint.retry_schedule is not None else settings.retry_schedule
+
+
+def gives_up_at_once(status, *, retry_on_4xx):
+    """With ``retry_on_4xx`` off, a 4xx other than 408, 409, 425 and 429 fails the delivery at once:
+    the receiver said the request itself is wrong, and sending it again will not change that."""
+    return not retry_on_4xx and status is not None and 400 <= status < 500 and status not in RETRYABLE_4XX

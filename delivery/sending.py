@@ -8,7 +8,7 @@ from functools import partial
 
 from django.utils import timezone
 
-from delivery import http_client, rate_limit, send_pool, states, wire
+from delivery import endpoint_policy, http_client, rate_limit, send_pool, states, wire
 from delivery.models import Attempt
 from delivery.recording import record_lost, record_outcomes
 from subscriptions import conf
@@ -54,16 +54,27 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
 
 
 def _send_one(delivery):
-    """One attempt of one delivery: ``(request, outcome)``; never raises."""
+    """One attempt of one delivery: ``(request, outcome)``; never raises.
+
+    An attempt to the URL that finds no answer or a 5xx goes on at once to
+    the endpoint's fallback URL, if it has one: then the pair is the
+    fallback's, its request carrying the URL's (``wire.exchanges``).
+    """
     settings = conf.get()
+    endpoint = delivery.endpoint
     try:
         request = _request_for(delivery)
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
-        request = wire.Request(url=delivery.endpoint.url, headers={}, body=b"")
+        request = wire.Request(url=endpoint.url, headers={}, body=b"")
         return request, http_client.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
                                        error_class=type(exc).__name__,
-                                       error_message=redact_text(str(exc), delivery.endpoint.url))  # fitted later
-    return request, http_client.post(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
+                                       error_message=redact_text(str(exc), endpoint.url))  # fitted later
+    timeout = endpoint_policy.timeout_for(endpoint, settings)
+    outcome = http_client.post(request, timeout=timeout, body_limit=settings.response_body_limit)
+    if not endpoint_policy.falls_back(endpoint, outcome):
+        return request, outcome
+    fallback = wire.to_fallback(request, endpoint.fallback_url, outcome)
+    return fallback, http_client.post(fallback, timeout=timeout, body_limit=settings.response_body_limit)
 
 
 def _request_for(delivery):
@@ -75,4 +86,5 @@ def _request_for(delivery):
         body=delivery.event.body,
         secrets=active_secrets(endpoint),
         custom_headers=endpoint.headers_to_send(),
+        signature_scheme=endpoint.signature_scheme,
     )

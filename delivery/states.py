@@ -29,8 +29,9 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, fit
-from delivery.retry_policy import next_delay, parse_retry_after
+from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
 from delivery.returning import update_returning
 from subscriptions import conf
 
@@ -112,7 +113,7 @@ def create_claimed(rows, token, *, now, send_now=0):
     """
     settings = conf.get()
     queued_until = now + timedelta(seconds=settings.queue_lease)
-    sending_until = now + timedelta(seconds=settings.execution_lease)
+    sending_until = now + timedelta(seconds=_execution_lease(rows[:send_now], settings))
     for position, row in enumerate(rows):
         sending = position < send_now
         row.status, row.lease_token, row.created_at = Status.SENDING, token, now
@@ -163,8 +164,13 @@ def start(ids, token, now=None):
         held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
     )
     held.filter(send_started_at__isnull=True).update(
-        lease_expires_at=now + timedelta(seconds=conf.get().execution_lease), send_started_at=now)
+        lease_expires_at=now + timedelta(seconds=_execution_lease(rows, conf.get())), send_started_at=now)
     return rows
+
+
+def _execution_lease(rows, settings):
+    """The lease of a batch being sent: its slowest endpoint's send (own timeout, fallback) sets it."""
+    return settings.execution_lease_for(max((longest_send(d.endpoint, settings) for d in rows), default=0))
 
 
 def release(deliveries, token, *, next_attempt_at):
@@ -224,8 +230,10 @@ def settle(delivery, outcome, now, settings):
     if outcome.succeeded:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.SUCCEEDED, now, None
         return False
-    delay = next_delay(delivery.attempt_count, settings.retry_schedule, jitter=settings.retry_jitter,
-                       retry_after=parse_retry_after(outcome.retry_after, now))
+    endpoint = delivery.endpoint
+    delay = None if gives_up_at_once(outcome.status, retry_on_4xx=endpoint.retry_on_4xx) else next_delay(
+        delivery.attempt_count, schedule_for(endpoint, settings), jitter=settings.retry_jitter,
+        retry_after=parse_retry_after(outcome.retry_after, now))
     if delay is None:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.FAILED, now, None
         return True

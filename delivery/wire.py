@@ -4,6 +4,11 @@ The body is rendered once, when the event is published, and every attempt
 sends those same bytes; the headers are made per attempt (a fresh
 ``webhook-timestamp`` and the signatures of the secrets that sign now).
 ``delivery.http_client`` sends the request; this module only says what it is.
+
+An endpoint's ``signature_scheme`` names the headers: ``standard`` sends
+``webhook-id``, ``webhook-timestamp`` and ``webhook-signature``; ``svix``
+sends the same values as ``svix-id``, ``svix-timestamp`` and ``svix-signature``,
+which Svix's own verifiers check, so a consumer moving from Svix keeps its code.
 """
 
 import json
@@ -37,11 +42,33 @@ VERSION = _package_version()
 USER_AGENT = f"hookplatform/{VERSION}"
 
 
+SIGNATURE_HEADERS = {
+    "standard": ("webhook-id", "webhook-timestamp", "webhook-signature"),
+    "svix": ("svix-id", "svix-timestamp", "svix-signature"),
+}
+
+
 @dataclass
 class Request:
     url: str
     headers: dict
     body: bytes
+    # Which of the endpoint's URLs it goes to; a fallback request carries the failed (request, outcome)
+    # to the url that it follows, so that both are logged as attempts.
+    target: str = "url"
+    follows: tuple | None = None
+
+
+def exchanges(sent):
+    """The attempts of one send, in order: ``(request, outcome)`` to the url, then the fallback's if tried."""
+    request, _ = sent
+    return [*exchanges(request.follows), sent] if request.follows else [sent]
+
+
+def to_fallback(request, fallback_url, failed):
+    """The same message (body, headers, id, timestamp, signatures) to the fallback URL, after ``failed``."""
+    return Request(url=fallback_url, headers=request.headers, body=request.body, target="fallback_url",
+                   follows=(request, failed))
 
 
 def _iso(moment):
@@ -69,16 +96,17 @@ def signature_header(secrets, msg_id, timestamp, body):
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
-def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None):
+def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None, signature_scheme="standard"):
     """The exact request of one attempt: body bytes, the endpoint's own headers, then ours over them."""
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
     body_bytes = body.encode() if isinstance(body, str) else body
+    id_header, timestamp_header, signature_header_name = SIGNATURE_HEADERS[signature_scheme]
     headers = dict(custom_headers or {})
     headers.update({
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": msg_id,
-        "webhook-timestamp": timestamp,
-        "webhook-signature": signature_header(secrets, msg_id, timestamp, body_bytes),
+        id_header: msg_id,
+        timestamp_header: timestamp,
+        signature_header_name: signature_header(secrets, msg_id, timestamp, body_bytes),
     })
     return Request(url=url, headers=headers, body=body_bytes)

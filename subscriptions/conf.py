@@ -223,6 +223,13 @@ KNOBS = (
          "uid of a platform-level tenant whose endpoints get endpoint.disabled / delivery.exhausted."),
     Knob("WEBHOOKS_RECOVER_WINDOW", 7 * 86400, _required_age,
          "How far back a recovery (API, admin, webhooks_recover) may go."),
+    # Per-endpoint retry policy and timeout (endpoint fields retry_schedule, timeout): the bounds they keep to.
+    Knob("WEBHOOKS_ENDPOINT_TIMEOUT_MIN", 1.0, _positive_seconds, "Shortest timeout an endpoint may set, seconds."),
+    Knob("WEBHOOKS_ENDPOINT_TIMEOUT_MAX", 60.0, _positive_seconds, "Longest timeout an endpoint may set, seconds."),
+    Knob("WEBHOOKS_ENDPOINT_MAX_RETRIES", 20, _number(int, 0),
+         "Most delays an endpoint's own retry_schedule may list."),
+    Knob("WEBHOOKS_ENDPOINT_MAX_RETRY_DELAY", 86400, _required_age,
+         "Longest delay an endpoint's own retry_schedule may list: seconds or 90m, 12h, 1d."),
     Knob("WEBHOOKS_API_KEY_PEPPER", "", _text,
          "Key of the keyed hash API keys are stored as (empty: SECRET_KEY and its fallbacks).", secret=True),
     Knob("WEBHOOKS_API_KEY_PEPPER_FALLBACKS", (), _key_list,
@@ -255,7 +262,12 @@ class _Derived:
         per thread, so about one timeout), then takes at most the timeout; the
         margin covers the database writes around it.
         """
-        return 4 * self.timeout + self.lease_margin
+        return self.execution_lease_for(self.timeout)
+
+    def execution_lease_for(self, longest_send):
+        """``execution_lease`` for a batch whose slowest send takes ``longest_send`` seconds (an endpoint's
+        own timeout, twice over with a fallback URL)."""
+        return 4 * max(self.timeout, longest_send) + self.lease_margin
 
 
 WebhookSettings = make_dataclass(
@@ -290,11 +302,16 @@ def problems():
 
 
 def _conflicts(values):
-    """The purge keeps events at least as long as their idempotency keys are remembered (retention.purge)."""
+    """The purge keeps events at least as long as their idempotency keys are remembered (retention.purge);
+    an endpoint's timeout has room between its bounds."""
     retention, window = values["retention"], values["idempotency_window"]
     if retention is not None and retention < window:
         reason = f"{retention:g} s is shorter than {knob('idempotency_window').name} ({window:g} s)"
         return [InvalidSetting(knob("retention"), reason)]
+    low, high = values["endpoint_timeout_min"], values["endpoint_timeout_max"]
+    if low > high:
+        reason = f"{high:g} s is shorter than {knob('endpoint_timeout_min').name} ({low:g} s)"
+        return [InvalidSetting(knob("endpoint_timeout_max"), reason)]
     return []
 
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, signals
+from subscriptions import conf, endpoint_policy, signals
 from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -23,6 +23,7 @@ from subscriptions.validation import (
 
 MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
+EDITABLE += endpoint_policy.POLICY_FIELDS
 
 
 def _validate_known_types(filters):
@@ -70,6 +71,7 @@ def validate_endpoint_fields(fields):
         "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
+        **endpoint_policy.CHECKS,
     })
     conflicts = _credential_conflicts(fields)
     if conflicts:
@@ -103,12 +105,15 @@ def check_endpoint_cap(tenant, *, lock=False):
 
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None):
+                    rate_limit=None, metadata=None, secret=None,
+                    signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url=""):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
+    fields |= {"signature_scheme": signature_scheme, "retry_schedule": retry_schedule, "retry_on_4xx": retry_on_4xx,
+               "timeout": timeout, "fallback_url": fallback_url}
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
@@ -141,7 +146,7 @@ def _restore_headers(headers, endpoint, same_origin):
         if value != REDACTED:
             restored[name] = value
         elif not same_origin:
-            errors.append(f"The URL points to a new origin: give the value of {name!r} in full.")
+            errors.append(f"The URL (or fallback_url) points to a new origin: give the value of {name!r} in full.")
         elif name not in (endpoint.headers or {}):
             errors.append(f"{name!r} has no stored value to keep: give it in full.")
         else:
@@ -162,7 +167,7 @@ def prepare_changes(endpoint, changes):
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     changes = dict(changes)
     url = changes.get("url")
-    new_origin = isinstance(url, str) and origin(url) != origin(endpoint.url)
+    new_origin = isinstance(url, str) and origin(url) != origin(endpoint.url) or _new_fallback_origin(endpoint, changes)
     if isinstance(url, str) and has_redacted_parts(url):
         try:
             changes["url"] = restore_url(url, None if new_origin else endpoint.url_to_send())
@@ -171,14 +176,22 @@ def prepare_changes(endpoint, changes):
     if isinstance(changes.get("headers"), dict):
         changes["headers"] = _restore_headers(changes["headers"], endpoint, same_origin=not new_origin)
     elif new_origin and endpoint.headers:
-        raise ValidationError({"headers": ["The URL points to a new origin: give the custom headers again "
-                                           "in full (or {} to drop them)."]})
+        raise ValidationError({"headers": ["The URL (or fallback_url) points to a new origin: give the custom "
+                                           "headers again in full (or {} to drop them)."]})
     validate_endpoint_fields(changes)
     conflicts = _credential_conflicts({"url": changes.get("url", endpoint.url),
                                        "headers": changes.get("headers", endpoint.headers)})
     if conflicts:
         raise ValidationError(conflicts)
     return changes
+
+
+def _new_fallback_origin(endpoint, changes):
+    """A fallback URL to an origin the custom headers were not yet sent to: they must be given again in full,
+    as for a new ``url`` (else anyone allowed to edit the endpoint could have them sent to a server of theirs)."""
+    fallback = changes.get("fallback_url")
+    trusted = {origin(endpoint.url)} | ({origin(endpoint.fallback_url)} if endpoint.fallback_url else set())
+    return isinstance(fallback, str) and fallback != "" and origin(fallback) not in trusted
 
 
 def update_endpoint(endpoint, **changes):

@@ -64,6 +64,13 @@ class Endpoint(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     disabled = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=512, blank=True)
+    # Edge policy: how requests to it are signed, timed and retried, and where a failed one goes next.
+    signature_scheme = models.CharField(max_length=16, default="standard",
+                                        choices=[("standard", "Standard Webhooks"), ("svix", "Svix")])
+    retry_schedule = models.JSONField(null=True, blank=True)  # seconds; null: WEBHOOKS_RETRY_SCHEDULE
+    retry_on_4xx = models.BooleanField(default=True)
+    timeout = models.FloatField(null=True, blank=True)  # seconds; null: WEBHOOKS_TIMEOUT
+    fallback_url = models.URLField(max_length=2048, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -17,7 +17,8 @@ REDACTED = "<redacted>"
 SENSITIVE_WORDS = ("auth", "token", "secret", "key", "cookie", "sig", "pass", "pwd", "credential", "access",
                    "session", "jwt", "bearer", "private", "code", "hash", "nonce")
 # The platform's own request headers, the only ones the attempt log shows as they were sent.
-PUBLIC_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-timestamp"})
+PUBLIC_HEADERS = frozenset({"content-type", "user-agent", "webhook-id", "webhook-timestamp",
+                            "svix-id", "svix-timestamp"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -17,7 +17,7 @@ SENDABLE_HEADER_VALUE = re.compile(r"^\S[^\r\n]*\Z|^\Z")
 # proxies.  Custom values for them would be overridden, corrupt the request, or fail every attempt.
 RESERVED_HEADERS = {"user-agent", "host", "transfer-encoding", "connection", "expect", "te", "upgrade",
                     "keep-alive", "trailer", "accept-encoding"}
-RESERVED_PREFIXES = ("webhook-", "content-", "proxy-")
+RESERVED_PREFIXES = ("webhook-", "svix-", "content-", "proxy-")
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
 MAX_METADATA_BYTES = 16 * 1024

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 
 from delivery.admin.forms import BoundedJSONField, DomainFormMixin, OptionalJSONField
-from subscriptions import endpoints
+from subscriptions import endpoint_policy, endpoints
 from subscriptions.models import Endpoint, EventType
 
 
@@ -15,11 +15,25 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
                   "credentials redacted); enter {} to remove them all.")
+    # Edge policy.
+    signature_scheme = forms.ChoiceField(choices=Endpoint._meta.get_field("signature_scheme").choices, required=False,
+                                         initial="standard", help_text="Names of the signing headers: webhook-* "
+                                                                       "(standard) or svix-* (Svix), same values.")
+    fallback_url = forms.URLField(max_length=2048, required=False, assume_scheme="https", label="Fallback URL",
+                                  help_text="Gets the same message at once when the URL gives no answer or a 5xx. "
+                                            "No credentials in it.",
+                                  widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
 
     class Meta:
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
+        fields += endpoint_policy.POLICY_FIELDS
         field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
+        field_classes |= {"retry_schedule": OptionalJSONField}
+        help_texts = {"retry_schedule": "Delays in seconds after each failed attempt, e.g. [10, 60, 600]; empty for "
+                                        "the platform's (WEBHOOKS_RETRY_SCHEDULE), [] for no retry.",
+                      "retry_on_4xx": "Off: a 4xx answer other than 408, 409, 425 and 429 fails the delivery at once.",
+                      "timeout": "Seconds for one attempt; empty for the platform's (WEBHOOKS_TIMEOUT)."}
 
     def domain_fields(self):
         """The editable fields as the domain functions take them."""
@@ -30,6 +44,9 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         fields["metadata"] = cleaned.get("metadata") or {}
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
+        fields |= {name: cleaned.get(name) for name in endpoint_policy.POLICY_FIELDS}
+        fields["signature_scheme"] = fields["signature_scheme"] or "standard"
+        fields["fallback_url"] = fields["fallback_url"] or ""
         return fields
 
     def changed_fields(self):

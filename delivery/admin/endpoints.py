@@ -31,6 +31,7 @@ from delivery.admin.forms import adopt, staff_actor
 from delivery.admin.lists import FastListMixin, TargetedSearchMixin, TenantUidFilter
 from delivery.models import Delivery
 from subscriptions import endpoints, secrets
+from subscriptions.endpoint_policy import POLICY_FIELDS
 from subscriptions.models import Endpoint
 
 REVEAL_PERMISSION = "hookplatform_subscriptions.reveal_secret"
@@ -77,6 +78,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     fieldsets = (
         (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
+        ("Delivery policy", {"fields": POLICY_FIELDS}),
         ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
@@ -87,7 +89,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     last_success = exact_time("send_state__last_success_at", "last success at")
     created, updated = exact_time("created_at"), exact_time("updated_at")
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
-                                        "replace_headers")}),)
+                                        "replace_headers")}),
+                     ("Delivery policy", {"fields": POLICY_FIELDS}))
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList

@@ -78,13 +78,13 @@ class EventAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.M
 class AttemptAdmin(FastListMixin, TargetedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "delivery_link", "endpoint_url", "trigger", "started", "outcome", "duration")
     list_select_related = ("endpoint",)
-    list_filter = ("succeeded", "trigger", recent_filter("started_at"))
+    list_filter = ("succeeded", "trigger", "target", recent_filter("started_at"))
     list_deferred = ("response_body", "response_headers", "request_headers", "endpoint__headers",
                      "endpoint__metadata")
     actions = None
     fieldsets = (
         (None, {"fields": ("delivery_link", "endpoint_url", "trigger", "started", "duration", "outcome",
-                           "request_url", "error_class", "error_message")}),
+                           "request_url", "target", "error_class", "error_message")}),
         ("Request", {"fields": ("request_headers_shown",)}),
         ("Response", {"fields": ("response_headers_shown", "response_body_shown")}),
     )

@@ -117,7 +117,11 @@ class AttemptSerializer(serializers.ModelSerializer):
         fields = ["id", "delivery", "endpoint", "trigger", "started_at", "duration_ms", "succeeded",
                   "request_url", "request_headers", "response_status", "response_headers",
                   "response_body", "error_class", "error_message"]
+        fields += ["target"]  # edge policy; added after the others, which keep their meaning
         read_only_fields = fields
+        extra_kwargs = {"target": {"help_text": "Which of the endpoint's URLs this attempt went to: `url`, or "
+                                                "`fallback_url` (right after an attempt to `url` that failed with "
+                                                "no answer or a 5xx). `request_url` is that URL, redacted."}}
 
     def to_representation(self, attempt):
         data = super().to_representation(attempt)

@@ -49,6 +49,14 @@ class TenantUpdateSerializer(TenantSerializer):
         read_only_fields = ["uid", "created_at"]
 
 
+class SecondsField(serializers.FloatField):
+    """Seconds as given: a whole number stays an int (``[5, 300]``, not ``[5.0, 300.0]``)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return int(value) if value.is_integer() else value
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
     event_types = EventTypeFilterField(required=False)
@@ -60,12 +68,34 @@ class EndpointSerializer(serializers.ModelSerializer):
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
+    # Edge policy: signing headers, retries, timeout, fallback URL (README, "Per-endpoint retry policy").
+    signature_scheme = serializers.ChoiceField(
+        choices=["standard", "svix"], required=False,
+        help_text="Names of the signing headers: `standard` (default: `webhook-id`, `webhook-timestamp`, "
+                  "`webhook-signature`) or `svix` (`svix-id`, `svix-timestamp`, `svix-signature`, same values).")
+    retry_schedule = serializers.ListField(
+        child=SecondsField(), max_length=1000, required=False, allow_null=True,
+        help_text="Delays in seconds after each failed attempt, instead of the platform's (`[]`: no retry); "
+                  "null for the platform's. At most WEBHOOKS_ENDPOINT_MAX_RETRIES delays (default 20), each from "
+                  "1 s to WEBHOOKS_ENDPOINT_MAX_RETRY_DELAY (default 1 day).")
+    retry_on_4xx = serializers.BooleanField(
+        required=False, help_text="false: a 4xx answer other than 408, 409, 425 and 429 fails the delivery at "
+                                  "once. Default true.")
+    timeout = SecondsField(
+        required=False, allow_null=True,
+        help_text="Seconds for one attempt, within WEBHOOKS_ENDPOINT_TIMEOUT_MIN and _MAX (default 1 to 60); "
+                  "null for WEBHOOKS_TIMEOUT.")
+    fallback_url = serializers.CharField(
+        max_length=2048, required=False, allow_blank=True,
+        help_text="Where an attempt goes at once when the URL gives no answer or a 5xx (same body, id and "
+                  "signatures); empty for none. Checked like the URL; no credentials in it.")
 
     class Meta:
         model = Endpoint
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at"]
+        fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 

@@ -1,4 +1,4 @@
-"""The retry schedule, its jitter and ``Retry-After``."""
+"""The retry schedule (the platform's or an endpoint's own), its jitter, ``Retry-After`` and the 4xx rule."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -6,7 +6,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from delivery.retry_policy import next_delay, parse_retry_after
+from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
 from subscriptions import conf
 
 DEFAULT = conf.DEFAULTS["WEBHOOKS_RETRY_SCHEDULE"]
@@ -79,3 +79,40 @@ def test_parse_retry_after(value, seconds):
                                    "Fri, 02 Jan 2026 03:05:05", "Mon, 99 Foo 2026 99:99:99 GMT"])
 def test_parse_retry_after_ignores_nonsense(value):
     assert parse_retry_after(value, NOW) is None
+
+
+# --- An endpoint's own policy --------------------------------------------------------
+
+class Policy:
+    """The two fields of an endpoint ``schedule_for`` reads, and the platform's schedule."""
+
+    def __init__(self, retry_schedule=None, platform=DEFAULT):
+        self.retry_schedule, self.platform = retry_schedule, platform
+
+    @property
+    def settings(self):
+        return type("Settings", (), {"retry_schedule": self.platform})()
+
+
+def test_an_endpoint_schedule_replaces_the_platform_one():
+    own = Policy(retry_schedule=[10, 60])
+    assert schedule_for(own, own.settings) == (10, 60)
+    assert next_delay(3, schedule_for(own, own.settings)) is None  # three attempts in all
+
+
+def test_no_endpoint_schedule_means_the_platform_one_and_an_empty_one_no_retry():
+    platform = Policy(retry_schedule=None)
+    assert schedule_for(platform, platform.settings) == DEFAULT
+    never = Policy(retry_schedule=[])
+    assert next_delay(1, schedule_for(never, never.settings)) is None
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422, 499])
+def test_without_retry_on_4xx_a_client_error_gives_up_at_once(status):
+    assert gives_up_at_once(status, retry_on_4xx=False)
+    assert not gives_up_at_once(status, retry_on_4xx=True)
+
+
+@pytest.mark.parametrize("status", [408, 409, 425, 429, 500, 503, 302, 200, None])
+def test_asked_to_come_back_server_errors_and_no_answer_are_retried_all_the_same(status):
+    assert not gives_up_at_once(status, retry_on_4xx=False)
