@@ -22,6 +22,7 @@ class Receiver:
         self.requests = []
         self.scripts = {}
         self.delays = {}
+        self.extra_headers = {}  # path -> headers every answer there carries
         self._lock = threading.Lock()
         receiver = self
 
@@ -41,6 +42,8 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
+                for name, value in receiver.extra_headers.get(self.path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
 
