@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from delivery import wire
 from delivery.signing import VerificationError, sign, verify
 from delivery.wire import signature_header
+from subscriptions.redaction import redact_headers
 
 # The Standard Webhooks specification's own example.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -102,3 +104,12 @@ def test_verify_rejects_a_non_integer_timestamp():
 
 def test_verify_accepts_any_of_several_signatures():
     assert verify(OTHER_SECRET, headers_for([SECRET, OTHER_SECRET]), BODY) == MSG_ID
+
+
+def test_the_svix_scheme_sends_the_same_values_under_svix_names():
+    args = {"url": "https://example.com/h", "msg_id": "msg_1", "body": '{"a":1}', "custom_headers": {"X-A": "b"},
+            "secrets": ["whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], "timestamp": 1700000000}
+    standard, svix = wire.build_request(**args).headers, wire.build_request(**args, signature_scheme="svix").headers
+    renamed = {name.replace("webhook-", "svix-"): value for name, value in standard.items()}
+    assert svix == renamed and not any(name.startswith("webhook-") for name in svix)
+    assert redact_headers(svix)["svix-signature"] == "<redacted>" and redact_headers(svix)["svix-id"] == "msg_1"
