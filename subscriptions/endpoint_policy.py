@@ -35,7 +35,7 @@ def validate_retry_schedule(schedule):
         return
     settings = conf.get()
     longest, most = settings.endpoint_max_retry_delay, settings.endpoint_max_retries
-    if not isinstance(schedule, list) or not all(_is_number(delay) for delay in schedule):
+    if not isinstance(schedule, list | tuple) or not all(_is_number(delay) for delay in schedule):
         raise ValidationError("retry_schedule is a list of delays in seconds, or null for the platform's.",
                               code="invalid")
     if len(schedule) > most:
