@@ -148,7 +148,8 @@ class Attempt(models.Model):
     error_class = models.CharField(max_length=128, blank=True)
     error_message = models.CharField(max_length=1024, blank=True)
     # Which of the endpoint's URLs this attempt went to: its ``url``, or its ``fallback_url`` after the url failed.
-    target = models.CharField(max_length=16, default="url", choices=[("url", "url"), ("fallback_url", "fallback_url")])
+    target = models.CharField(max_length=16, default="url", db_default="url",  # also rows written in SQL
+                              choices=[("url", "url"), ("fallback_url", "fallback_url")])
 
     class Meta:
         db_table = "hookplatform_attempt"

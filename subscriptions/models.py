@@ -65,12 +65,12 @@ class Endpoint(models.Model):
     disabled = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=512, blank=True)
     # Edge policy: how requests to it are signed, timed and retried, and where a failed one goes next.
-    signature_scheme = models.CharField(max_length=16, default="standard",
+    signature_scheme = models.CharField(max_length=16, default="standard", db_default="standard",
                                         choices=[("standard", "Standard Webhooks"), ("svix", "Svix")])
     retry_schedule = models.JSONField(null=True, blank=True)  # seconds; null: WEBHOOKS_RETRY_SCHEDULE
-    retry_on_4xx = models.BooleanField(default=True)
+    retry_on_4xx = models.BooleanField(default=True, db_default=True)
     timeout = models.FloatField(null=True, blank=True)  # seconds; null: WEBHOOKS_TIMEOUT
-    fallback_url = models.URLField(max_length=2048, blank=True, default="")
+    fallback_url = models.URLField(max_length=2048, blank=True, default="", db_default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
