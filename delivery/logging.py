@@ -67,7 +67,6 @@ def _log_attempt(delivery, request, outcome):
     level = logging.INFO if outcome.succeeded else logging.WARNING
     logger.log(level, "attempt", extra={
         **delivery_context(delivery),
-        "target": request.target,
         "outcome": "succeeded" if outcome.succeeded else "failed",
         "status": delivery.status,
         "attempt": delivery.attempt_count,
@@ -75,4 +74,5 @@ def _log_attempt(delivery, request, outcome):
         "duration_ms": outcome.duration_ms,
         "error": outcome.error_class or None,
         "next_attempt_at": delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else None,
+        "target": request.target,  # last: the fields before it keep their order
     })

@@ -3,6 +3,7 @@ package's own verifier, its retry schedule and 4xx rule, its timeout, its fallba
 that asks to be disabled."""
 
 import json
+import re
 import time
 
 import pytest
@@ -82,7 +83,7 @@ def test_an_endpoint_timeout_shorter_and_longer_than_the_platform_one(invoice_pa
                                                status="succeeded").exists(), what="patient succeeded")
 
 
-def test_a_failing_url_falls_back_and_the_delivery_succeeds(invoice_paid_live, receiver):
+def test_a_failing_url_falls_back_and_the_delivery_succeeds(invoice_paid_live, live_worker, receiver):
     endpoint = create_endpoint("org_1", url=receiver.url("/primary"), fallback_url=receiver.url("/fallback"))
     receiver.answer("/primary", 503)
 
@@ -98,6 +99,9 @@ def test_a_failing_url_falls_back_and_the_delivery_succeeds(invoice_paid_live, r
     assert [(a.target, a.response_status) for a in _attempts(delivery)] == [("url", 503), ("fallback_url", 200)]
     assert delivery.attempt_count == 1
     assert not Endpoint.objects.get(pk=endpoint.pk).disabled
+    line = rf"msg=attempt event_id={event.id} .* response_status=(\d+) .* target=(\w+)"
+    assert wait_until(lambda: len(found := re.findall(line, live_worker.output())) == 2 and found) == [
+        ("503", "url"), ("200", "fallback_url")]
 
 
 def test_when_both_fail_the_schedule_goes_on_until_one_answers(invoice_paid_live, receiver):
