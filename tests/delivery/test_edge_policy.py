@@ -1,6 +1,7 @@
 """An endpoint's own policy on the send path: its retry schedule, the 4xx rule, its timeout's lease,
 the fallback URL (sent to real receivers) and a receiver's ``webhook-delivery: disable``."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from delivery import states
 from delivery.endpoint_policy import DISABLE_REASON
-from delivery.models import Attempt, Delivery
+from delivery.models import Attempt, Delivery, Event
 from delivery.sending import deliver_batch
 from subscriptions import create_endpoint, update_endpoint
 from tests.delivery.conftest import answer, attempt
@@ -114,8 +115,10 @@ def test_the_fallback_is_checked_again_at_send(make_delivery, receiver, settings
     assert all(a.response_status is None and a.error_class for a in attempts)
 
 
-def test_a_receiver_asking_to_be_disabled_is_disabled(make_delivery, receiver, heard,
+def test_a_receiver_asking_to_be_disabled_is_disabled(make_delivery, receiver, heard, settings, caplog,
                                                       django_capture_on_commit_callbacks):
+    """As the automatic disabling: a reason, the signal, a warning and the operational event."""
+    settings.WEBHOOKS_OPERATIONAL_TENANT = "ops"
     endpoint = create_endpoint("org_42", url=receiver.url("/primary"))
     receiver.extra_headers["/primary"] = {"Webhook-Delivery": "Disable"}
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,6 +127,10 @@ def test_a_receiver_asking_to_be_disabled_is_disabled(make_delivery, receiver, h
     assert delivery.status == Status.SUCCEEDED  # the answer still counts for this delivery
     assert endpoint.disabled and endpoint.disabled_reason == DISABLE_REASON
     assert [(name, kw.get("reason")) for name, kw in heard] == [("succeeded", None), ("disabled", DISABLE_REASON)]
+    assert [r.endpoint_id for r in caplog.records if r.msg == "the receiver asked to disable its endpoint"] == [
+        endpoint.pk]
+    [operational] = Event.objects.filter(event_type="endpoint.disabled", tenant__uid="ops")
+    assert json.loads(operational.body)["data"]["reason"] == DISABLE_REASON
 
 
 def test_the_fallback_may_ask_to_be_disabled_too(make_delivery, receiver):
