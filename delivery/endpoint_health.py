@@ -1,6 +1,7 @@
 """Endpoint health, the last stage of the send path: what a batch's answers say about their endpoints.
 
-A success clears an endpoint's failure streak; a streak longer than
+A success clears an endpoint's failure streak; a failure of the egress
+proxy says nothing about the endpoint and is left out; a streak longer than
 ``WEBHOOKS_DISABLE_AFTER``, or a ``410 Gone``, disables it (which fires
 ``endpoint_disabled`` and parks its waiting deliveries).  Enabling an
 endpoint starts its streak afresh.  The streak is kept in the endpoint's
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 
+from delivery.http_client import PROXY_ERROR
 from delivery.models import EndpointState
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
@@ -20,7 +22,8 @@ from subscriptions.signals import endpoint_enabling
 def update(deliveries, outcomes, now, settings):
     """Successes clear an endpoint's failure streak; a long streak or a 410 disables it."""
     ok = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.succeeded}
-    failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
+    failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes)
+              if not o.succeeded and o.error_class != PROXY_ERROR} - ok
     gone = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.status == 410}
     states = {d.endpoint_id: _loaded_state(d.endpoint) for d in deliveries}
     _create_missing(states, ok, failed, now)

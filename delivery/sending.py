@@ -8,10 +8,10 @@ from functools import partial
 
 from django.utils import timezone
 
-from delivery import http_client, rate_limit, send_pool, states, wire
+from delivery import http_client, oauth2, rate_limit, send_pool, states, wire
 from delivery.models import Attempt
 from delivery.recording import record_lost, record_outcomes
-from subscriptions import conf
+from subscriptions import conf, receiver_auth
 from subscriptions.redaction import redact_text
 from subscriptions.secrets import active_secrets
 
@@ -58,12 +58,24 @@ def _send_one(delivery):
     settings = conf.get()
     try:
         request = _request_for(delivery)
+        options, credentials = _door_options(delivery.endpoint), receiver_auth.oauth2_to_send(delivery.endpoint)
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
         request = wire.Request(url=delivery.endpoint.url, headers={}, body=b"")
         return request, http_client.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
                                        error_class=type(exc).__name__,
                                        error_message=redact_text(str(exc), delivery.endpoint.url))  # fitted later
-    return request, http_client.post(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
+    limits = {"timeout": settings.timeout, "body_limit": settings.response_body_limit, "options": options}
+    if credentials is not None:
+        return oauth2.post(request, credentials, **limits)
+    return request, http_client.post(request, **limits)
+
+
+def _door_options(endpoint):
+    """What the endpoint asks of the door: its mTLS identity and trust (decrypted for this request)."""
+    cert, key, ca_bundle = receiver_auth.tls_to_send(endpoint)
+    if not (cert or ca_bundle):
+        return http_client.NO_OPTIONS
+    return http_client.DoorOptions(tls_client_cert=cert, tls_client_key=key, tls_ca_bundle=ca_bundle)
 
 
 def _request_for(delivery):
