@@ -15,15 +15,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.worker import free_port
+
 TINYPROXY = shutil.which("tinyproxy") or ("/usr/bin/tinyproxy" if Path("/usr/bin/tinyproxy").exists() else None)
 needs_tinyproxy = pytest.mark.skipif(
     TINYPROXY is None, reason="Debian's tinyproxy is not installed (apt-get install -y tinyproxy; .ci/run does)")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def localhost_address():

@@ -2,29 +2,17 @@
 
 import ssl
 
-import pytest
 import trustme
 from django.test import override_settings
 
 from delivery import http_client, wire
 from subscriptions.secrets import generate_secret
-from tests.edge_servers import Server, Tinyproxy, free_port, localhost_address, needs_tinyproxy
+from tests.edge_servers import Server, localhost_address, needs_tinyproxy
+from tests.worker import free_port
 
 pytestmark = needs_tinyproxy
 
 
-@pytest.fixture
-def proxy(tmp_path):
-    server = Tinyproxy(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def plain():
-    server = Server(lambda handler, body: (200, {"ok": True})).start()
-    yield server
-    server.stop()
 
 
 def send(url, options=http_client.NO_OPTIONS):
@@ -32,25 +20,25 @@ def send(url, options=http_client.NO_OPTIONS):
     return http_client.post(request, timeout=5, body_limit=1024, options=options)
 
 
-def test_http_goes_through_a_tunnel_to_the_vetted_address_with_the_host_name_kept(proxy, plain):
-    with override_settings(WEBHOOKS_EGRESS_PROXY=proxy.url()):
-        outcome = send(plain.url("/in"))
+def test_http_goes_through_a_tunnel_to_the_vetted_address_with_the_host_name_kept(tinyproxy, local_receiver):
+    with override_settings(WEBHOOKS_EGRESS_PROXY=tinyproxy.url()):
+        outcome = send(local_receiver.url("/in"))
     assert outcome.succeeded, outcome.error_message
-    [got] = plain.to("/in")
-    port = plain.server.server_address[1]
+    [got] = local_receiver.to("/in")
+    port = local_receiver.server.server_address[1]
     assert got["headers"]["host"] == f"localhost:{port}"  # the name the tenant gave, not the address
     _, address = localhost_address()
-    assert proxy.connects() == [f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"]
+    assert tinyproxy.connects() == [f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"]
 
 
-def test_https_keeps_sni_and_the_certificate_check_against_the_host_name(proxy):
+def test_https_keeps_sni_and_the_certificate_check_against_the_host_name(tinyproxy):
     ca = trustme.CA()
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("localhost").configure_cert(server_context)
     server = Server(lambda handler, body: (200, {"ok": True}), tls_context=server_context).start()
     try:
         trusting = http_client.DoorOptions(tls_ca_bundle=ca.cert_pem.bytes().decode())
-        with override_settings(WEBHOOKS_EGRESS_PROXY=proxy.url()):
+        with override_settings(WEBHOOKS_EGRESS_PROXY=tinyproxy.url()):
             outcome = send(server.url("/tls"), trusting)
             untrusted = send(server.url("/tls"))  # the public CAs do not know this one
             wrong_name = send(server.url("/tls", host="127.0.0.1"), trusting)
@@ -68,15 +56,15 @@ def test_a_proxy_that_is_down_is_a_proxy_error():
     assert outcome.error_class == http_client.PROXY_ERROR and "cannot be reached" in outcome.error_message
 
 
-def test_a_proxy_that_refuses_is_a_proxy_error_and_never_shows_the_password(proxy, plain):
-    with override_settings(WEBHOOKS_EGRESS_PROXY=proxy.url(password="wrong-pass")):
-        outcome = send(plain.url("/in"))
+def test_a_proxy_that_refuses_is_a_proxy_error_and_never_shows_the_password(tinyproxy, local_receiver):
+    with override_settings(WEBHOOKS_EGRESS_PROXY=tinyproxy.url(password="wrong-pass")):
+        outcome = send(local_receiver.url("/in"))
     assert outcome.error_class == http_client.PROXY_ERROR and "refused the tunnel" in outcome.error_message
-    assert "wrong-pass" not in outcome.error_message and plain.to("/in") == []
+    assert "wrong-pass" not in outcome.error_message and local_receiver.to("/in") == []
 
 
-def test_a_receiver_the_proxy_cannot_reach_is_the_receivers_failure(proxy):
-    with override_settings(WEBHOOKS_EGRESS_PROXY=proxy.url()):
+def test_a_receiver_the_proxy_cannot_reach_is_the_receivers_failure(tinyproxy):
+    with override_settings(WEBHOOKS_EGRESS_PROXY=tinyproxy.url()):
         outcome = send(f"http://localhost:{free_port()}/closed")
     assert not outcome.succeeded and outcome.error_class != http_client.PROXY_ERROR
     assert "500" in outcome.error_message

@@ -15,6 +15,8 @@ from subscriptions.models import Endpoint, EndpointSecret
 BEFORE = [("hookplatform_subscriptions", "0002_endpoint_rate_window")]
 AFTER = [("hookplatform_subscriptions", "0003_encrypt_secrets")]
 SECRET = "whsec_" + "a" * 43 + "="
+# The columns 0003 knows: the model's later fields have no column yet at that point of the history.
+ENCRYPTED_AT_0003 = ("id", "tenant", "url", "url_encrypted", "headers")
 
 
 def _latest():
@@ -37,8 +39,8 @@ def test_the_migration_encrypts_plain_rows_and_its_reverse_decrypts_them(transac
     old.get_model("hookplatform_subscriptions", "EndpointSecret").objects.create(endpoint=endpoint, key=SECRET)
 
     _migrate(AFTER)
-    row = Endpoint.objects.get(pk="ep_m")
-    stored = str(Endpoint.objects.filter(pk="ep_m").values().get()) + EndpointSecret.objects.get().key
+    row = Endpoint.objects.only(*ENCRYPTED_AT_0003).get(pk="ep_m")
+    stored = str(Endpoint.objects.filter(pk="ep_m").values(*ENCRYPTED_AT_0003).get()) + EndpointSecret.objects.get().key
     assert not any(plain in stored for plain in ("pw-9", "tk-9", "hv-9", SECRET))
     assert row.url == "https://u:<redacted>@hooks.example.com/in?token=<redacted>"
     assert row.url_to_send() == "https://u:pw-9@hooks.example.com/in?token=tk-9"
