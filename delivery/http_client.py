@@ -160,7 +160,7 @@ def pool_classes(proxy):
 
 @dataclass(frozen=True)
 class DoorOptions:
-    """What one endpoint asks of the door beyond its URL; small and hashable (its TLS context is cached).
+    """What one endpoint asks of the door beyond its URL (a per-endpoint timeout belongs here too).
 
     ``tls_client_cert``/``tls_client_key``: PEM, presented when the receiver
     asks (mTLS); ``tls_ca_bundle``: PEM of the CAs trusted for this receiver
@@ -179,20 +179,21 @@ class DoorOptions:
 NO_OPTIONS = DoorOptions()
 
 
-@functools.lru_cache(maxsize=128)
 def tls_context(options):
-    """The TLS context of an endpoint's options, made once per process and set of PEMs.
+    """The TLS context of an endpoint's options, made once per process and set of PEMs."""
+    return _tls_context(options.tls_client_cert, options.tls_client_key, options.tls_ca_bundle)
 
-    ``ssl`` loads a key from files only: it is written to a private temporary
-    folder and removed as soon as it is loaded.
-    """
+
+@functools.lru_cache(maxsize=128)
+def _tls_context(client_cert, client_key, ca_bundle):
+    """``ssl`` loads a key from files only: it is written to a private temporary folder, removed at once."""
     context = create_urllib3_context()
-    context.load_verify_locations(cadata=options.tls_ca_bundle or None,
-                                  cafile=None if options.tls_ca_bundle else requests.utils.DEFAULT_CA_BUNDLE_PATH)
-    if options.tls_client_cert:
+    context.load_verify_locations(cadata=ca_bundle or None,
+                                  cafile=None if ca_bundle else requests.utils.DEFAULT_CA_BUNDLE_PATH)
+    if client_cert:
         with tempfile.TemporaryDirectory(prefix="hookplatform-tls-") as folder:
             cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
-            for path, text in ((cert, options.tls_client_cert), (key, options.tls_client_key)):
+            for path, text in ((cert, client_cert), (key, client_key)):
                 path.touch(mode=0o600)
                 path.write_text(text)
             context.load_cert_chain(cert, key)
