@@ -94,7 +94,7 @@ class _ProxyNotes:
             super()._tunnel()
         except OSError as exc:
             match = TUNNEL_FAILED.search(str(exc))
-            if match is None or match.group(1) < "500":
+            if match is None or int(match.group(1)) < 500:
                 _local.proxy_error = f"The egress proxy refused the tunnel: {exc}"
             raise
 

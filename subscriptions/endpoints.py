@@ -186,7 +186,7 @@ def prepare_changes(endpoint, changes):
     elif new_origin and endpoint.headers:
         raise ValidationError({"headers": ["The URL points to a new origin: give the custom headers again "
                                            "in full (or {} to drop them)."]})
-    changes = receiver_auth.complete_changes(endpoint, changes)
+    changes = receiver_auth.complete_changes(endpoint, changes, same_origin=not new_origin)
     validate_endpoint_fields(changes)
     conflicts = _credential_conflicts({"url": changes.get("url", endpoint.url),
                                        "headers": changes.get("headers", endpoint.headers)})

@@ -111,22 +111,30 @@ def validate_oauth2(value):
         raise ValidationError(errors, code="invalid")
 
 
-def complete_changes(endpoint, changes):
+def complete_changes(endpoint, changes, *, same_origin=True):
     """``changes`` with the stored credentials they keep: the other TLS fields when one changes, the
-    client secret when ``oauth2`` omits it (or sends ``<redacted>``) for a token URL of the same origin."""
+    client secret when ``oauth2`` omits it (or sends ``<redacted>``) for a token URL of the same origin.
+
+    As with URL credentials and header values, a bearer token never follows the
+    endpoint's URL to a new origin unless ``oauth2`` is given again in full.
+    """
     changes = dict(changes)
     if any(name in changes for name in TLS_FIELDS):
         stored = dict(zip(TLS_FIELDS, tls_to_send(endpoint)))
         changes.update({name: stored[name] for name in TLS_FIELDS if name not in changes})
     oauth2 = changes.get("oauth2")
+    if "oauth2" not in changes and endpoint.oauth2 and not same_origin:
+        raise ValidationError({"oauth2": ["The URL points to a new origin: give oauth2 again with its "
+                                          "client_secret (or null to drop it)."]})
     if isinstance(oauth2, dict) and oauth2.get("client_secret") in (None, REDACTED):
         stored = oauth2_to_send(endpoint)
         token_url = oauth2.get("token_url")
-        if stored and isinstance(token_url, str) and origin(token_url) == origin(stored["token_url"]):
+        if same_origin and stored and isinstance(token_url, str) and origin(token_url) == origin(
+                stored["token_url"]):
             changes["oauth2"] = {**oauth2, "client_secret": stored["client_secret"]}
         else:
             raise ValidationError({"oauth2": ["client_secret: required (no stored secret for this token URL's "
-                                              "origin)."]})
+                                              "origin, or the endpoint's URL moves to a new origin)."]})
     return changes
 
 

@@ -29,6 +29,17 @@ def test_python_callers_get_the_apis_errors_keyed_by_field(db):
         update_endpoint(endpoint, oauth2={"token_url": "https://127.0.0.2/token", "client_id": "hooks"})
 
 
+def test_a_bearer_token_never_follows_the_url_to_a_new_origin_unless_oauth2_is_given_again(db):
+    endpoint = create_endpoint("org_1", url="https://127.0.0.1:8443/in", oauth2=OAUTH2)
+    update_endpoint(endpoint, url="https://127.0.0.1:8443/v2")  # same origin: kept
+    for changes in ({}, {"oauth2": {key: OAUTH2[key] for key in ("token_url", "client_id")}}):
+        with pytest.raises(ValidationError) as refused:
+            update_endpoint(endpoint, url="https://127.0.0.2:8443/in", **changes)
+        assert list(refused.value.message_dict) == ["oauth2"]
+    update_endpoint(endpoint, url="https://127.0.0.2:8443/in", oauth2=OAUTH2)
+    assert Endpoint.objects.get(pk=endpoint.pk).url == "https://127.0.0.2:8443/in"
+
+
 def test_reencryption_moves_the_key_and_the_client_secret_to_the_new_key(db, settings):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.WEBHOOKS_ENCRYPTION_KEYS = old_key
