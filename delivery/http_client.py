@@ -74,12 +74,24 @@ class _Watched:
 TUNNEL_FAILED = re.compile(r"Tunnel connection failed: (\d{3})")
 
 
-class _ProxyNotes:
-    """Notes a failure to reach the egress proxy, or its refusal of the tunnel, for this attempt.
+class _Egress:
+    """A connection that may go through the egress proxy: a tunnel to ``egress_target`` at every connect.
 
-    A 5xx answer to ``CONNECT`` means the proxy could not reach the receiver:
-    that one is the receiver's failure, as it would be without the proxy.
+    urllib3 forgets a connection's tunnel when it closes, and its pool reuses
+    the object: without setting it again, the next request would go to the
+    proxy as it is, and the proxy would pick the address from the ``Host``.
+    Failing to reach the proxy, or its refusal of the tunnel, is noted for
+    the attempt; a 5xx answer to ``CONNECT`` means the proxy could not reach
+    the receiver: that one is the receiver's failure, as it would be without it.
     """
+
+    egress_target = None  # (address, port, CONNECT headers), set by a tunnelled pool
+
+    def connect(self):
+        if self.egress_target is not None and self._tunnel_host is None:
+            address, port, headers = self.egress_target
+            self.set_tunnel(address, port, headers=headers)
+        return super().connect()
 
     def _new_conn(self):
         try:
@@ -99,11 +111,11 @@ class _ProxyNotes:
             raise
 
 
-class BoundedHeadHTTPConnection(_ProxyNotes, HTTPConnection):
+class BoundedHeadHTTPConnection(_Egress, HTTPConnection):
     response_class = BoundedHeadResponse
 
 
-class BoundedHeadHTTPSConnection(_ProxyNotes, HTTPSConnection):
+class BoundedHeadHTTPSConnection(_Egress, HTTPSConnection):
     response_class = BoundedHeadResponse
 
 
@@ -144,7 +156,7 @@ class _Tunnelled:
 
     def _new_conn(self):
         connection = super()._new_conn()
-        connection.set_tunnel(self.host, self.port, headers=self.egress.headers)
+        connection.egress_target = (self.host, self.port, self.egress.headers)
         connection.host, connection.port = self.egress.host, self.egress.port
         return connection
 

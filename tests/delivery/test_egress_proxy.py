@@ -31,6 +31,16 @@ def test_http_goes_through_a_tunnel_to_the_vetted_address_with_the_host_name_kep
     assert tinyproxy.connects() == [f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"]
 
 
+def test_a_pooled_connection_the_receiver_closed_is_tunnelled_again_never_sent_to_the_proxy_as_is(
+        tinyproxy, local_receiver):
+    """urllib3 forgets a connection's tunnel when it closes; the pool reuses the object for the next request."""
+    with override_settings(WEBHOOKS_EGRESS_PROXY=tinyproxy.url()):
+        outcomes = [send(local_receiver.url("/again")) for _ in range(3)]  # HTTP/1.0: each answer closes
+    assert all(o.succeeded for o in outcomes), [o.error_message for o in outcomes]
+    assert len(local_receiver.to("/again")) == 3 and len(tinyproxy.connects()) == 3
+    assert "POST /again" not in tinyproxy.log_path.read_text()
+
+
 def test_https_keeps_sni_and_the_certificate_check_against_the_host_name(tinyproxy):
     ca = trustme.CA()
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
