@@ -1,6 +1,7 @@
 """Endpoint health, the last stage of the send path: what a batch's answers say about their endpoints.
 
-A success clears an endpoint's failure streak; a streak longer than
+A success clears an endpoint's failure streak; a failure of the egress
+proxy says nothing about the endpoint and is left out; a streak longer than
 ``WEBHOOKS_DISABLE_AFTER``, a ``410 Gone``, or an answer carrying
 ``webhook-delivery: disable`` (from its URL or its fallback URL) disables it (which fires
 ``endpoint_disabled`` and parks its waiting deliveries).  Enabling an
@@ -15,6 +16,7 @@ from django.db.models import Q
 
 from delivery import wire
 from delivery.endpoint_policy import DISABLE_REASON, asks_to_disable
+from delivery.http_client import PROXY_ERROR
 from delivery.models import EndpointState
 from subscriptions.endpoints import disable_endpoint
 from subscriptions.models import Endpoint
@@ -26,7 +28,8 @@ logger = logging.getLogger("delivery")
 def update(deliveries, outcomes, now, settings):
     """Successes clear an endpoint's failure streak; a long streak, a 410 or the receiver's say disables it."""
     ok = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if o.succeeded}
-    failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes) if not o.succeeded} - ok
+    failed = {d.endpoint_id for d, (_, o) in zip(deliveries, outcomes)
+              if not o.succeeded and o.error_class != PROXY_ERROR} - ok
     answers = [(d.endpoint_id, o) for d, sent in zip(deliveries, outcomes) for _, o in wire.exchanges(sent)]
     gone = {endpoint_id for endpoint_id, o in answers if o.status == 410}
     steered = {endpoint_id for endpoint_id, o in answers if asks_to_disable(o)} - gone

@@ -18,14 +18,28 @@ holds it).  On top of a pooled ``requests`` session, one per process:
 - **Bounded answers.** The head is read within ``bounded_head``'s budget, the
   body and its decoding up to ``body_limit`` (``urllib3_guard``), and the
   stored headers are capped (``header_caps``).
+- **The egress proxy** (``WEBHOOKS_EGRESS_PROXY``), when set, carries every
+  request, as a ``CONNECT`` tunnel to the vetted address (for http targets
+  too: a proxy given an absolute-form URL must replace our ``Host`` header by
+  the URL's host, RFC 9112 3.2.2, so asking it for the IP would lose the host
+  name and asking it for the name would let it resolve the name anew).  Not
+  reaching the proxy, or its refusal (a 4xx to ``CONNECT``), is a
+  ``ProxyError`` outcome, which says nothing about the receiver.
+- **Per-endpoint options** (``DoorOptions``): a client certificate for mTLS
+  and a CA bundle trusted for that receiver only, each set made into one
+  cached TLS context (so its connections are pooled apart from others').
 """
 
+import functools
 import http.cookiejar
 import os
+import re
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlencode, urlsplit
 
 import idna
 import requests
@@ -35,12 +49,14 @@ from requests.cookies import RequestsCookieJar
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError
+from urllib3.util import make_headers
+from urllib3.util.ssl_ import create_urllib3_context
 
 from delivery.bounded_head import BoundedHeadResponse, dropped_header_lines
 from delivery.deadlines import watchdog
 from delivery.header_caps import cap_headers
 from delivery.urllib3_guard import require_bounded_decoding
-from subscriptions import ssrf
+from subscriptions import conf, ssrf
 from subscriptions.redaction import redact_text
 
 require_bounded_decoding(urllib3.__version__)
@@ -55,11 +71,51 @@ class _Watched:
         return connection
 
 
-class BoundedHeadHTTPConnection(HTTPConnection):
+TUNNEL_FAILED = re.compile(r"Tunnel connection failed: (\d{3})")
+
+
+class _Egress:
+    """A connection that may go through the egress proxy: a tunnel to ``egress_target`` at every connect.
+
+    urllib3 forgets a connection's tunnel when it closes, and its pool reuses
+    the object: without setting it again, the next request would go to the
+    proxy as it is, and the proxy would pick the address from the ``Host``.
+    Failing to reach the proxy, or its refusal of the tunnel, is noted for
+    the attempt; a 5xx answer to ``CONNECT`` means the proxy could not reach
+    the receiver: that one is the receiver's failure, as it would be without it.
+    """
+
+    egress_target = None  # (address, port, CONNECT headers), set by a tunnelled pool
+
+    def connect(self):
+        if self.egress_target is not None and self._tunnel_host is None:
+            address, port, headers = self.egress_target
+            self.set_tunnel(address, port, headers=headers)
+        return super().connect()
+
+    def _new_conn(self):
+        try:
+            return super()._new_conn()
+        except Exception as exc:
+            if self._tunnel_host is not None:
+                _local.proxy_error = f"The egress proxy cannot be reached: {exc}"
+            raise
+
+    def _tunnel(self):
+        try:
+            super()._tunnel()
+        except OSError as exc:
+            match = TUNNEL_FAILED.search(str(exc))
+            if match is None or int(match.group(1)) < 500:
+                _local.proxy_error = f"The egress proxy refused the tunnel: {exc}"
+            raise
+
+
+class BoundedHeadHTTPConnection(_Egress, HTTPConnection):
     response_class = BoundedHeadResponse
 
 
-class BoundedHeadHTTPSConnection(HTTPSConnection):
+class BoundedHeadHTTPSConnection(_Egress, HTTPSConnection):
     response_class = BoundedHeadResponse
 
 
@@ -71,14 +127,101 @@ class WatchedHTTPSConnectionPool(_Watched, HTTPSConnectionPool):
     ConnectionCls = BoundedHeadHTTPSConnection
 
 
+@dataclass(frozen=True)
+class EgressProxy:
+    """Where every connection goes first, and the headers of its ``CONNECT`` (Basic credentials)."""
+
+    host: str
+    port: int
+    authorization: str = field(default="", repr=False)
+
+    @classmethod
+    def from_url(cls, url):
+        parts = urlsplit(url)
+        auth = ""
+        if parts.username is not None:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            auth = make_headers(proxy_basic_auth=credentials)["proxy-authorization"]
+        return cls(host=parts.hostname, port=parts.port or 80, authorization=auth)
+
+    @property
+    def headers(self):
+        return {"Proxy-Authorization": self.authorization} if self.authorization else {}
+
+
+class _Tunnelled:
+    """A pool whose connections reach the proxy and ask it for exactly the pool's (vetted) address."""
+
+    egress = None  # an EgressProxy, set on the classes ``pool_classes`` makes (urllib3's own ``proxy`` is None)
+
+    def _new_conn(self):
+        connection = super()._new_conn()
+        connection.egress_target = (self.host, self.port, self.egress.headers)
+        connection.host, connection.port = self.egress.host, self.egress.port
+        return connection
+
+
+def pool_classes(proxy):
+    """The pool class of each scheme: watched, and tunnelled through ``proxy`` when there is one."""
+    classes = {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
+    if proxy is None:
+        return classes
+    return {scheme: type(f"Tunnelled{cls.__name__}", (_Tunnelled, cls), {"egress": proxy})
+            for scheme, cls in classes.items()}
+
+
+@dataclass(frozen=True)
+class DoorOptions:
+    """What one endpoint asks of the door beyond its URL (a per-endpoint timeout belongs here too).
+
+    ``tls_client_cert``/``tls_client_key``: PEM, presented when the receiver
+    asks (mTLS); ``tls_ca_bundle``: PEM of the CAs trusted for this receiver
+    instead of the public ones.
+    """
+
+    tls_client_cert: str = ""
+    tls_client_key: str = field(default="", repr=False)
+    tls_ca_bundle: str = ""
+
+    @property
+    def custom_tls(self):
+        return bool(self.tls_client_cert or self.tls_ca_bundle)
+
+
+NO_OPTIONS = DoorOptions()
+
+
+def tls_context(options):
+    """The TLS context of an endpoint's options, made once per process and set of PEMs."""
+    return _tls_context(options.tls_client_cert, options.tls_client_key, options.tls_ca_bundle)
+
+
+@functools.lru_cache(maxsize=128)
+def _tls_context(client_cert, client_key, ca_bundle):
+    """``ssl`` loads a key from files only: it is written to a private temporary folder, removed at once."""
+    context = create_urllib3_context()
+    context.load_verify_locations(cadata=ca_bundle or None,
+                                  cafile=None if ca_bundle else requests.utils.DEFAULT_CA_BUNDLE_PATH)
+    if client_cert:
+        with tempfile.TemporaryDirectory(prefix="hookplatform-tls-") as folder:
+            cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
+            for path, text in ((cert, client_cert), (key, client_key)):
+                path.touch(mode=0o600)
+                path.write_text(text)
+            context.load_cert_chain(cert, key)
+    return context
+
+
 class PinnedAdapter(HTTPAdapter):
-    """Connects to the address ``post`` vetted, under the watchdog."""
+    """Connects to the address ``post`` vetted, under the watchdog, through the proxy if there is one."""
+
+    def __init__(self, *args, proxy=None, **kwargs):
+        self.proxy = proxy
+        super().__init__(*args, **kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = pool_classes(self.proxy)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
@@ -89,7 +232,16 @@ class PinnedAdapter(HTTPAdapter):
             if host_params["scheme"] == "https":
                 pool_kwargs["server_hostname"] = hostname
                 pool_kwargs["assert_hostname"] = hostname
+        options = getattr(_local, "options", None) or NO_OPTIONS
+        if host_params["scheme"] == "https" and options.custom_tls:
+            pool_kwargs["ssl_context"] = tls_context(options)
         return host_params, pool_kwargs
+
+    def cert_verify(self, conn, url, verify, cert):
+        """An endpoint's own TLS context holds its trust: the public bundle is not added to it."""
+        super().cert_verify(conn, url, verify, cert)
+        if getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
+            conn.ca_certs = conn.ca_cert_dir = None
 
     def build_response(self, req, resp):
         """The answer without its cookies: the jar requests fills is dropped at once."""
@@ -129,38 +281,50 @@ class IsolatedSession(requests.Session):
 
 
 _session_lock = threading.Lock()
-_session = None
+_sessions = {}  # egress proxy URL ("" for none) -> session
 _session_pid = None
 
 
 def session(pool_size=64):
-    """This process's pooled session (a new one after a fork)."""
-    global _session, _session_pid
-    if _session is None or _session_pid != os.getpid():
+    """This process's pooled session for the configured egress proxy (new ones after a fork)."""
+    global _session_pid
+    proxy_url = conf.get().egress_proxy
+    if _session_pid != os.getpid() or proxy_url not in _sessions:
         with _session_lock:
-            if _session is None or _session_pid != os.getpid():
-                new = IsolatedSession()
-                adapter = PinnedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-                new.mount("http://", adapter)
-                new.mount("https://", adapter)
-                new.trust_env = False  # no proxies from the environment
-                _session, _session_pid = new, os.getpid()
-    return _session
+            if _session_pid != os.getpid():
+                _sessions.clear()
+                _session_pid = os.getpid()
+            if proxy_url not in _sessions:
+                _sessions[proxy_url] = _new_session(proxy_url, pool_size)
+    return _sessions[proxy_url]
+
+
+def _new_session(proxy_url, pool_size):
+    new = IsolatedSession()
+    proxy = EgressProxy.from_url(proxy_url) if proxy_url else None
+    adapter = PinnedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0, proxy=proxy)
+    new.mount("http://", adapter)
+    new.mount("https://", adapter)
+    new.trust_env = False  # no proxies from the environment: only ours, as a tunnel to the vetted address
+    return new
 
 
 class _Attempt:
-    """``with _Attempt(address, deadline) as attempt:`` around one request; then ``attempt.expired``."""
+    """``with _Attempt(address, deadline, options) as attempt:`` around one request; then ``attempt.expired``
+    and ``attempt.proxy_error``."""
 
-    def __init__(self, address, deadline):
-        self.address, self.deadline, self.expired = address, deadline, False
+    def __init__(self, address, deadline, options=NO_OPTIONS):
+        self.address, self.deadline, self.options = address, deadline, options
+        self.expired, self.proxy_error = False, None
 
     def __enter__(self):
-        _local.address = self.address
+        _local.address, _local.options, _local.proxy_error = self.address, self.options, None
         watchdog().arm(self.deadline)
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        _local.address = None
+        self.proxy_error = _local.proxy_error
+        _local.address = _local.options = _local.proxy_error = None
         self.expired = watchdog().disarm()
         return False
 
@@ -250,20 +414,35 @@ def _stored_headers(response):
     return cap_headers(storable, dropped_header_lines(response))
 
 
-def post(request, *, timeout, body_limit):
-    """POST one ``wire.Request``; never raises for anything the receiver, DNS or network does.
+def post(request, *, timeout, body_limit, options=NO_OPTIONS):
+    """POST one ``wire.Request``; never raises for anything the receiver, DNS, proxy or network does.
 
     Success is a 2xx; anything else, or no complete answer within ``timeout``
     seconds (DNS and the body included), is a failed ``Outcome``.
     """
+    return _exchange(request.url, request.body, request.headers, timeout=timeout, body_limit=body_limit,
+                     options=options)
+
+
+def post_form(url, fields, *, headers, timeout, body_limit):
+    """POST a form (an OAuth2 token request) through the same checks, pinning and proxy as an attempt."""
+    headers = {**headers, "content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
+    return _exchange(url, urlencode(fields).encode(), headers, timeout=timeout, body_limit=body_limit,
+                     options=NO_OPTIONS)
+
+
+PROXY_ERROR = "ProxyError"
+
+
+def _exchange(url, body, headers, *, timeout, body_limit, options):
     started_at, start = time.time(), time.monotonic()
     attempt = None
     try:
-        address = vetted_address(request.url, timeout)
-        headers = {**request.headers, "host": host_header(request.url)}
-        with _Attempt(address, start + timeout) as attempt:
+        address = vetted_address(url, timeout)
+        headers = {**headers, "host": host_header(url)}
+        with _Attempt(address, start + timeout, options) as attempt:
             response = session().post(
-                request.url, data=request.body, headers=headers,
+                url, data=body, headers=headers,
                 timeout=(min(timeout, 10.0), timeout), allow_redirects=False, stream=True,
             )
             try:
@@ -279,13 +458,23 @@ def post(request, *, timeout, body_limit):
             headers=_stored_headers(response),
             body=_storable(raw.decode("utf-8", errors="replace")),
         )
-    except Exception as exc:  # every failure of the receiver or network is a failed attempt
-        expired = attempt is not None and attempt.expired
-        return Outcome(
-            started_at=started_at,
-            duration_ms=int((time.monotonic() - start) * 1000),
-            succeeded=False,
-            error_class="DeadlineExceeded" if expired else type(exc).__name__,
-            error_message=(f"No complete answer within {timeout:g} s." if expired
-                           else redact_text(str(exc), request.url))[:1024],  # no URL password or tokens (L5)
-        )
+    except Exception as exc:  # every failure of the receiver, proxy or network is a failed attempt
+        return _failure(exc, attempt, url, timeout, started_at, start)
+
+
+def _failure(exc, attempt, url, timeout, started_at, start):
+    expired = attempt is not None and attempt.expired
+    proxy_error = attempt is not None and attempt.proxy_error
+    if expired:
+        error_class, message = "DeadlineExceeded", f"No complete answer within {timeout:g} s."
+    elif proxy_error:
+        error_class, message = PROXY_ERROR, proxy_error
+    else:
+        error_class, message = type(exc).__name__, str(exc)
+    return Outcome(
+        started_at=started_at,
+        duration_ms=int((time.monotonic() - start) * 1000),
+        succeeded=False,
+        error_class=error_class,
+        error_message=redact_text(message, url)[:1024],  # no URL password or tokens (L5)
+    )

@@ -8,10 +8,10 @@ from functools import partial
 
 from django.utils import timezone
 
-from delivery import endpoint_policy, http_client, rate_limit, send_pool, states, wire
+from delivery import endpoint_policy, http_client, oauth2, rate_limit, send_pool, states, wire
 from delivery.models import Attempt
 from delivery.recording import record_lost, record_outcomes
-from subscriptions import conf
+from subscriptions import conf, receiver_auth
 from subscriptions.redaction import redact_text
 from subscriptions.secrets import active_secrets
 
@@ -64,17 +64,31 @@ def _send_one(delivery):
     endpoint = delivery.endpoint
     try:
         request = _request_for(delivery)
+        options, credentials = _door_options(endpoint), receiver_auth.oauth2_to_send(endpoint)
     except Exception as exc:  # e.g. the endpoint lost its secrets meanwhile
         request = wire.Request(url=endpoint.url, headers={}, body=b"")
         return request, http_client.Outcome(started_at=time.time(), duration_ms=0, succeeded=False,
                                        error_class=type(exc).__name__,
                                        error_message=redact_text(str(exc), endpoint.url))  # fitted later
-    timeout = endpoint_policy.timeout_for(endpoint, settings)
-    outcome = http_client.post(request, timeout=timeout, body_limit=settings.response_body_limit)
+    limits = {"timeout": endpoint_policy.timeout_for(endpoint, settings), "body_limit": settings.response_body_limit,
+              "options": options}
+    if credentials is not None:
+        sent, outcome = oauth2.post(request, credentials, **limits)
+    else:
+        sent, outcome = request, http_client.post(request, **limits)
     if not endpoint_policy.falls_back(endpoint, outcome):
-        return request, outcome
-    fallback = wire.to_fallback(request, endpoint.fallback_url, outcome)
-    return fallback, http_client.post(fallback, timeout=timeout, body_limit=settings.response_body_limit)
+        return sent, outcome
+    # The fallback gets the message as signed, not the URL's bearer token (issued for the URL's origin).
+    fallback = wire.to_fallback(request, endpoint.fallback_url, (sent, outcome))
+    return fallback, http_client.post(fallback, **limits)
+
+
+def _door_options(endpoint):
+    """What the endpoint asks of the door: its mTLS identity and trust (decrypted for this request)."""
+    cert, key, ca_bundle = receiver_auth.tls_to_send(endpoint)
+    if not (cert or ca_bundle):
+        return http_client.NO_OPTIONS
+    return http_client.DoorOptions(tls_client_cert=cert, tls_client_key=key, tls_ca_bundle=ca_bundle)
 
 
 def _request_for(delivery):

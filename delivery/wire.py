@@ -66,9 +66,10 @@ def exchanges(sent):
 
 
 def to_fallback(request, fallback_url, failed):
-    """The same message (body, headers, id, timestamp, signatures) to the fallback URL, after ``failed``."""
+    """The same message (body, headers, id, timestamp, signatures) to the fallback URL, after ``failed``:
+    the ``(request as sent, outcome)`` of the attempt to the URL."""
     return Request(url=fallback_url, headers=request.headers, body=request.body, target="fallback_url",
-                   follows=(request, failed))
+                   follows=failed)
 
 
 def _iso(moment):

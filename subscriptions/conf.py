@@ -146,6 +146,24 @@ def _text(value):
     return "" if value is None else str(value)
 
 
+def parse_proxy(value):
+    """An ``http://[user:pass@]host:port`` proxy URL, or "" for none; its credentials never echoed."""
+    from urllib.parse import urlsplit
+
+    text = _text(value).strip()
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises for a bad port
+    except ValueError:
+        raise ValueError("not a URL such as http://user:pass@proxy.internal:3128") from None
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError("not a URL such as http://user:pass@proxy.internal:3128 (http scheme, a host, "
+                         "no path)")
+    return text
+
+
 @dataclass(frozen=True)
 class Knob:
     """One row of the table: the setting's name, its default, the parser of its value and what it does."""
@@ -234,6 +252,12 @@ KNOBS = (
          "Key of the keyed hash API keys are stored as (empty: SECRET_KEY and its fallbacks).", secret=True),
     Knob("WEBHOOKS_API_KEY_PEPPER_FALLBACKS", (), _key_list,
          "Old peppers whose API keys still work (a list or \"p1,p2\").", secret=True),
+    # Delivery at the network's edge (issue 17): egress proxy and authentication to receivers.
+    Knob("WEBHOOKS_EGRESS_PROXY", "", parse_proxy,
+         "http://[user:pass@]host:port of a proxy every request leaves through, as a CONNECT tunnel to the "
+         "vetted address (empty: direct).", secret=True),
+    Knob("WEBHOOKS_OAUTH2_TOKEN_MARGIN", 30, _seconds,
+         "Seconds before its expiry an OAuth2 access token is fetched anew."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

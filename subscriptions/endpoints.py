@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, endpoint_policy, signals
+from subscriptions import conf, endpoint_policy, receiver_auth, signals
 from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -22,7 +22,9 @@ from subscriptions.validation import (
 )
 
 MAX_URL = 2048
-EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
+EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata",
+            # Authentication to receivers (receiver_auth)
+            "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2")
 EDITABLE += endpoint_policy.POLICY_FIELDS
 
 
@@ -72,8 +74,14 @@ def validate_endpoint_fields(fields):
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
         **endpoint_policy.CHECKS,
+        "tls_client_cert": receiver_auth.validate_certificate,
+        "tls_client_key": receiver_auth.validate_key,
+        "tls_ca_bundle": receiver_auth.validate_ca_bundle,
+        "oauth2": receiver_auth.validate_oauth2,
     })
     conflicts = _credential_conflicts(fields)
+    if any(name in fields for name in receiver_auth.TLS_FIELDS):
+        conflicts |= receiver_auth.tls_conflicts(fields)
     if conflicts:
         raise ValidationError(conflicts)
 
@@ -106,12 +114,15 @@ def check_endpoint_cap(tenant, *, lock=False):
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None,
-                    signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url=""):
+                    signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url="",
+                    tls_client_cert="", tls_client_key="", tls_ca_bundle="", oauth2=None):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
-              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
+              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
+              "tls_client_cert": tls_client_cert, "tls_client_key": tls_client_key,
+              "tls_ca_bundle": tls_ca_bundle, "oauth2": oauth2}
     fields |= {"signature_scheme": signature_scheme, "retry_schedule": retry_schedule, "retry_on_4xx": retry_on_4xx,
                "timeout": timeout, "fallback_url": fallback_url}
     validate_endpoint_fields(fields)
@@ -135,6 +146,8 @@ def _assign(endpoint, fields):
             endpoint.set_url(value)
         elif name == "headers":
             endpoint.set_headers(value)
+        elif name in receiver_auth.TLS_FIELDS or name == "oauth2":
+            receiver_auth.assign(endpoint, name, value)
         else:
             setattr(endpoint, name, value)
 
@@ -178,6 +191,7 @@ def prepare_changes(endpoint, changes):
     elif new_origin and endpoint.headers:
         raise ValidationError({"headers": ["The URL (or fallback_url) points to a new origin: give the custom "
                                            "headers again in full (or {} to drop them)."]})
+    changes = receiver_auth.complete_changes(endpoint, changes, same_origin=not new_origin)
     validate_endpoint_fields(changes)
     conflicts = _credential_conflicts({"url": changes.get("url", endpoint.url),
                                        "headers": changes.get("headers", endpoint.headers)})

@@ -74,6 +74,12 @@ class Endpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Authentication to receivers (``subscriptions.receiver_auth``): an mTLS client identity (PEM; the key
+    # encrypted), CAs trusted for this receiver only, and OAuth2 client credentials (the secret encrypted).
+    tls_client_cert = models.TextField(blank=True, default="")
+    tls_client_key = models.TextField(blank=True, default="", editable=False)
+    tls_ca_bundle = models.TextField(blank=True, default="")
+    oauth2 = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "hookplatform_endpoint"

@@ -18,6 +18,10 @@ def _rotate_endpoint(endpoint):
     if endpoint.url_encrypted:
         endpoint.url_encrypted = encryption.rotate(endpoint.url_encrypted)
     endpoint.headers = {name: encryption.rotate(token) for name, token in (endpoint.headers or {}).items()}
+    if endpoint.tls_client_key:
+        endpoint.tls_client_key = encryption.rotate(endpoint.tls_client_key)
+    if endpoint.oauth2:
+        endpoint.oauth2 = {**endpoint.oauth2, "client_secret": encryption.rotate(endpoint.oauth2["client_secret"])}
 
 
 def _rotate_secret(secret):
@@ -25,7 +29,7 @@ def _rotate_secret(secret):
 
 
 TABLES = {
-    "endpoints": (Endpoint, _rotate_endpoint, ["url_encrypted", "headers"]),
+    "endpoints": (Endpoint, _rotate_endpoint, ["url_encrypted", "headers", "tls_client_key", "oauth2"]),
     "secrets": (EndpointSecret, _rotate_secret, ["key"]),
 }
 

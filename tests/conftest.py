@@ -142,3 +142,23 @@ def handed_over(monkeypatch):
     monkeypatch.setattr(fan_out_request, "ask", ask)
     monkeypatch.setattr(fan_out_request, "take", lambda: calls.append(("fan_out_request_taken",)))
     return calls
+
+
+@pytest.fixture
+def tinyproxy(tmp_path):
+    """Debian's tinyproxy on 127.0.0.1 with Basic credentials (tests using it are marked ``needs_tinyproxy``)."""
+    from tests.edge_servers import Tinyproxy
+
+    server = Tinyproxy(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_receiver():
+    """A receiver on localhost's address (reached by the name ``localhost``) that answers 200 to every POST."""
+    from tests.edge_servers import Server
+
+    server = Server(lambda handler, body: (200, {"ok": True})).start()
+    yield server
+    server.stop()

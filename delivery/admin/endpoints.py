@@ -30,11 +30,14 @@ from delivery.admin.endpoint_forms import EndpointForm
 from delivery.admin.forms import adopt, staff_actor
 from delivery.admin.lists import FastListMixin, TargetedSearchMixin, TenantUidFilter
 from delivery.models import Delivery
-from subscriptions import endpoints, secrets
+from subscriptions import endpoints, receiver_auth, secrets
 from subscriptions.endpoint_policy import POLICY_FIELDS
 from subscriptions.models import Endpoint
 
 REVEAL_PERMISSION = "hookplatform_subscriptions.reveal_secret"
+RECEIVER_AUTH_FIELDS = ("receiver_credentials", "tls_client_cert", "replace_tls_client_key", "tls_ca_bundle",
+                        "oauth2_token_url", "oauth2_client_id", "replace_oauth2_client_secret", "oauth2_scope",
+                        "oauth2_audience")
 
 
 class EndpointChangeList(ChangeList):
@@ -74,7 +77,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     list_deferred = ("headers", "metadata")
     autocomplete_fields = ("tenant",)
     readonly_fields = ("id", "state", "disabled_reason", "disabled_time", "failing_time", "last_success",
-                       "headers_shown", "signing_secret", "created", "updated", "health_24h")
+                       "headers_shown", "signing_secret", "created", "updated", "health_24h",
+                       "receiver_credentials")
     fieldsets = (
         (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
@@ -82,6 +86,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
+        ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS}),
         ("Record", {"fields": ("id", "created", "updated")}),
     )
     disabled_time = exact_time("disabled_at", "disabled at")
@@ -90,7 +95,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     created, updated = exact_time("created_at"), exact_time("updated_at")
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
                                         "replace_headers")}),
-                     ("Delivery policy", {"fields": POLICY_FIELDS}))
+                     ("Delivery policy", {"fields": POLICY_FIELDS}),
+                     ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS[1:]}))
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList
@@ -119,21 +125,33 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     def get_urls(self):
         return [path("<path:object_id>/secret/", self.admin_site.admin_view(self.reveal_view),
-                     name="hookplatform_subscriptions_endpoint_secret"), *super().get_urls()]
+                     name="hookplatform_subscriptions_endpoint_secret"),
+                path("<path:object_id>/credentials/", self.admin_site.admin_view(self.reveal_credentials_view),
+                     name="hookplatform_subscriptions_endpoint_credentials"), *super().get_urls()]
 
     def reveal_view(self, request, object_id):
-        """Shows the full secret after a confirming POST, to staff allowed to see it; the reveal is logged."""
+        """Shows the full signing secret after a confirming POST, to staff allowed to see it; logged."""
+        return self._reveal(request, object_id, "signing secret", "reveal_secret.html",
+                            lambda endpoint, actor: {"secret": secrets.reveal_secret(endpoint, actor=actor)})
+
+    def reveal_credentials_view(self, request, object_id):
+        """The TLS client key and the OAuth2 client secret, after a confirming POST, to the same staff; logged."""
+        return self._reveal(request, object_id, "receiver credentials", "reveal_credentials.html",
+                            lambda endpoint, actor: {"credentials": receiver_auth.reveal_credentials(
+                                endpoint, actor=actor)})
+
+    def _reveal(self, request, object_id, what, template, reveal):
         endpoint = self.get_object(request, object_id)
         if endpoint is None or not request.user.has_perm(REVEAL_PERMISSION):
             raise PermissionDenied
-        secret = None
+        shown = {}
         if request.method == "POST":
-            secret = secrets.reveal_secret(endpoint, actor=staff_actor(request))
-            self.log_change(request, endpoint, "Revealed the signing secret")
-        context = {**self.admin_site.each_context(request), "title": "Reveal signing secret", "opts": self.opts,
-                   "original": endpoint, "endpoint_label": endpoint.redacted_url, "secret": secret,
-                   "media": self.media}
-        return TemplateResponse(request, "admin/hookplatform/reveal_secret.html", context)
+            shown = reveal(endpoint, staff_actor(request))
+            self.log_change(request, endpoint, f"Revealed the {what}")
+        context = {**self.admin_site.each_context(request), "title": f"Reveal {what}", "opts": self.opts,
+                   "original": endpoint, "endpoint_label": endpoint.redacted_url, "media": self.media,
+                   "revealed": bool(shown), **shown}
+        return TemplateResponse(request, f"admin/hookplatform/{template}", context)
 
     @admin.display(description="endpoint", ordering="url")
     def endpoint(self, obj):
@@ -191,6 +209,15 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         return format_html("{} attempts · {} succeeded · p50 {} · p95 {} · <a href=\"{}\">deliveries</a>",
                            f"{health.attempts:,}", percent(health.success_rate), milliseconds(health.p50_ms),
                            milliseconds(health.p95_ms), changelist_url(Delivery, endpoint__id__exact=obj.pk))
+
+    @admin.display(description="credentials")
+    def receiver_credentials(self, obj):
+        held = [label for label, present in (("TLS client key", obj.tls_client_key),
+                                             ("OAuth2 client secret", obj.oauth2)) if present]
+        if not held:
+            return "—"
+        return format_html('{} set <a class="button hp-reveal" href="{}">Reveal</a>', " and ".join(held),
+                           reverse("admin:hookplatform_subscriptions_endpoint_credentials", args=[obj.pk]))
 
     @admin.display(description="signing secret")
     def signing_secret(self, obj):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
+from subscriptions.receiver_auth import shown_oauth2
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -57,6 +58,23 @@ class SecondsField(serializers.FloatField):
         return int(value) if value.is_integer() else value
 
 
+class OAuth2Serializer(serializers.Serializer):
+    """OAuth2 client credentials (RFC 6749 4.4) the worker uses to get the bearer token it sends."""
+
+    token_url = serializers.CharField(help_text="Token endpoint (checked like the endpoint URL).")
+    client_id = serializers.CharField()
+    client_secret = serializers.CharField(write_only=True, required=False, help_text=(
+        "Write-only, stored encrypted. On a change, omit it to keep the stored one (same token URL origin)."))
+    scope = serializers.CharField(required=False, allow_blank=True)
+    audience = serializers.CharField(required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "EndpointOAuth2"
+
+
+PEM_FIELD = {"required": False, "allow_blank": True, "trim_whitespace": False}
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
     event_types = EventTypeFilterField(required=False)
@@ -89,12 +107,23 @@ class EndpointSerializer(serializers.ModelSerializer):
         max_length=2048, required=False, allow_blank=True,
         help_text="Where an attempt goes at once when the URL gives no answer or a 5xx (same body, id and "
                   "signatures); empty for none. Checked like the URL; no credentials in it.")
+    # Authentication to receivers: mTLS and OAuth2 client credentials (secrets write-only).
+    tls_client_cert = serializers.CharField(**PEM_FIELD, help_text=(
+        "PEM client certificate (and chain) presented to a receiver that asks for one (mTLS); \"\" for none."))
+    tls_client_key = serializers.CharField(**PEM_FIELD, write_only=True, help_text=(
+        "Write-only PEM private key of tls_client_cert, unencrypted (stored encrypted); on a change, omit it "
+        "to keep the stored one."))
+    tls_ca_bundle = serializers.CharField(**PEM_FIELD, help_text=(
+        "PEM CA certificates trusted for this receiver only, instead of the public ones; \"\" for none."))
+    oauth2 = OAuth2Serializer(required=False, allow_null=True, help_text=(
+        "OAuth2 client credentials: the worker sends `Authorization: Bearer <token>`; null for none."))
 
     class Meta:
         model = Endpoint
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
-                  "created_at", "updated_at"]
+                  "created_at", "updated_at",
+                  "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2"]
         fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
@@ -105,7 +134,14 @@ class EndpointSerializer(serializers.ModelSerializer):
         data = super().to_representation(endpoint)
         data["url"] = endpoint.redacted_url
         data["headers"] = endpoint.shown_headers
+        data["oauth2"] = shown_oauth2(endpoint)
         return data
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        if values.get("oauth2") is not None:
+            values["oauth2"] = dict(values["oauth2"])
+        return values
 
 
 class EndpointCreatedSerializer(EndpointSerializer):

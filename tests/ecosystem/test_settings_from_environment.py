@@ -55,6 +55,8 @@ SAMPLES = {
     "WEBHOOKS_ENDPOINT_MAX_RETRY_DELAY": ("12h", 12 * 3600.0),
     "WEBHOOKS_API_KEY_PEPPER": (PEPPER, PEPPER),
     "WEBHOOKS_API_KEY_PEPPER_FALLBACKS": ("old-one,old-two", ["old-one", "old-two"]),
+    "WEBHOOKS_EGRESS_PROXY": ("http://relay:pw@10.0.0.5:3128", "http://relay:pw@10.0.0.5:3128"),
+    "WEBHOOKS_OAUTH2_TOKEN_MARGIN": ("10", 10.0),
 }
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "
