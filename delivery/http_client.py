@@ -36,6 +36,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError
 
+from delivery import failures
 from delivery.bounded_head import BoundedHeadResponse, dropped_header_lines
 from delivery.deadlines import watchdog
 from delivery.header_caps import cap_headers
@@ -286,6 +287,7 @@ def post(request, *, timeout, body_limit):
             duration_ms=int((time.monotonic() - start) * 1000),
             succeeded=False,
             error_class="DeadlineExceeded" if expired else type(exc).__name__,
-            error_message=(f"No complete answer within {timeout:g} s." if expired
-                           else redact_text(str(exc), request.url))[:1024],  # no URL password or tokens (L5)
+            error_message=redact_text(  # no URL password or tokens (L5)
+                f"No complete answer within {timeout:g} s." if expired
+                else failures.describe(exc, request.url, timeout) or str(exc), request.url)[:1024],
         )
