@@ -87,7 +87,9 @@ def main(database_name, queue, folder):
     from django.conf import settings
 
     settings.DATABASES["default"]["NAME"] = database_name  # before django.setup(): nothing has connected yet
-    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True  # a test's receivers are on 127.0.0.1; this process only
+    from subscriptions import conf
+
+    setattr(settings, conf.knob("allow_private_networks").name, True)  # a test's receivers: 127.0.0.1 (here only)
     django.setup()
     from delivery.broker import celery_app
 
