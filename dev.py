@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -130,11 +131,31 @@ def port_answers():
         return False
 
 
+def web_answers():
+    """Our web server answers: ``/api/v1/`` lists the API's routes (not just anything on the port)."""
+    host = "127.0.0.1" if HOST in ("0.0.0.0", "") else HOST
+    try:
+        with urllib.request.urlopen(f"http://{host}:{PORT}/api/v1/", timeout=2) as response:
+            return response.status == 200 and b'"routes"' in response.read()
+    except (OSError, ValueError):
+        return False
+
+
 def wait_for_web(processes, timeout=60):
-    """Until the web server answers (or a process stopped, or ``timeout``), so that the banner comes last."""
+    """Until the web server answers; else what failed, in words, so that no banner promises a dead server."""
     deadline = time.monotonic() + timeout
-    while not port_answers() and not exited(processes) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while not web_answers():
+        stopped = exited(processes)
+        if "web" in stopped:
+            return (f"the web server stopped (exit {processes['web'].returncode}) before answering on "
+                    f"{HOST}:{PORT}: if it said the port is in use, pick another with HOOKPLATFORM_PORT=8001 "
+                    f"(and the address with HOOKPLATFORM_HOST)")
+        if stopped:
+            return f"{', '.join(stopped)} stopped before the web server answered (see {shown(LOG)})"
+        if time.monotonic() > deadline:
+            return f"the web server did not answer http://{HOST}:{PORT}/api/v1/ within {timeout} s"
+        time.sleep(0.2)
+    return None
 
 
 def exited(processes):
@@ -202,9 +223,11 @@ def run(verbose=False):
         password = ensure_login(env)
         key = ensure_api_key(env)
         processes = start_processes(env, verbose)
-        wait_for_web(processes)
-        if not exited(processes):
-            print(banner(password, key, verbose), flush=True)
+        failed = wait_for_web(processes)
+        if failed:
+            say(failed)
+            return 1
+        print(banner(password, key, verbose), flush=True)
         while not exited(processes):
             time.sleep(0.5)
         say(f"{', '.join(exited(processes))} stopped; stopping the rest" +

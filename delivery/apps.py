@@ -9,7 +9,7 @@ class DeliveryConfig(AppConfig):
 
     def ready(self):
         # broker's worker-only adaptations are connected to worker_init here and run only there.
-        from delivery import broker, endpoint_health, notifications, parking
+        from delivery import broker, checks, endpoint_health, notifications, parking  # noqa: F401 (checks register)
 
         broker.meet_configured_app()  # the host's Celery app, in the thread that created it
         notifications.connect()

@@ -21,6 +21,10 @@ class _HeadBudget:
     def __init__(self, fp, budget):
         self._fp, self._left, self._status_read, self.dropped = fp, budget, False, 0
 
+    def close(self):
+        """http.client closes its file on a status line that is not HTTP's (an SSH banner, say)."""
+        self._fp.close()
+
     def readline(self, limit=-1):
         line = self._fp.readline(limit)
         if not self._status_read or line in END_OF_HEAD or len(line) <= self._left:

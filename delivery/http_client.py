@@ -52,6 +52,7 @@ from urllib3.exceptions import DecodeError
 from urllib3.util import make_headers
 from urllib3.util.ssl_ import create_urllib3_context
 
+from delivery import failures
 from delivery.bounded_head import BoundedHeadResponse, dropped_header_lines
 from delivery.deadlines import watchdog
 from delivery.header_caps import cap_headers
@@ -470,7 +471,7 @@ def _failure(exc, attempt, url, timeout, started_at, start):
     elif proxy_error:
         error_class, message = PROXY_ERROR, proxy_error
     else:
-        error_class, message = type(exc).__name__, str(exc)
+        error_class, message = type(exc).__name__, failures.describe(exc, url, timeout) or str(exc)
     return Outcome(
         started_at=started_at,
         duration_ms=int((time.monotonic() - start) * 1000),

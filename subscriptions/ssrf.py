@@ -37,7 +37,10 @@ EXTRA_BLOCKED = [
     ipaddress.ip_network("3fff::/20"),  # documentation (RFC 9637)
     ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
 ]
-REFUSED = "The URL's host does not resolve to a public address."
+# The same words for a private address and for a name that does not resolve (no oracle for either);
+# the setting is named so that a developer trying a receiver on 127.0.0.1 knows what to turn on.
+REFUSED = ("The URL's host does not resolve to a public address (a receiver on loopback or a private "
+           "network needs WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True: local tests and demos only).")
 
 
 def is_public_address(address):

@@ -66,9 +66,19 @@ def validate_event_type_name(name):
         )
 
 
+def _a(value):
+    """What was given instead, as a reader calls it: ``a string ('invoice.*')``, ``a number``."""
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    return {bool: "a boolean", int: "a number", float: "a number", dict: "an object"}.get(type(value), "null")
+
+
 def validate_event_type_filter(filters):
     """An endpoint's filter: a list of event type names or ``prefix.*`` patterns."""
-    if not isinstance(filters, list) or not all(isinstance(item, str) for item in filters):
+    if not isinstance(filters, list):
+        raise ValidationError(f'event_types must be a list, e.g. ["invoice.paid", "order.*"], not {_a(filters)}.',
+                              code="invalid")
+    if not all(isinstance(item, str) for item in filters):
         raise ValidationError("event_types must be a list of strings.", code="invalid")
     if len(filters) > 200:
         raise ValidationError("At most 200 event types per endpoint.", code="too_many")

@@ -7,7 +7,7 @@ Views check types, then call the domain verbs (``publish``, ``retry_delivery``,
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from delivery.selectors import endpoint_stats
 from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import Conflict, domain_errors
 from subscriptions.api.pagination import AttemptPagination
+from subscriptions.api.schema import extend_schema
 from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, EndpointLookupMixin, TenantScopedMixin, get_or_404
 from subscriptions.api.serializers import ErrorSerializer
 

@@ -1,9 +1,34 @@
-"""The OpenAPI document: error bodies on every operation and the schema view's own settings.
+"""The OpenAPI document: error bodies on every operation, the schema view's own settings, our ``extend_schema``.
 
 The settings ride on the schema view (``custom_settings``), so a host that
 mounts ``hookplatform.api_urls`` gets the same document whatever its own
-``SPECTACULAR_SETTINGS``.
+``SPECTACULAR_SETTINGS``; and every operation's schema class is
+drf-spectacular's, whatever the host's ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``.
 """
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema as spectacular_extend_schema
+
+
+def extend_schema(**kwargs):
+    """drf-spectacular's ``extend_schema`` built on its own ``AutoSchema``.
+
+    Why: on a view method it subclasses the method's schema, or else DRF's
+    ``DEFAULT_SCHEMA_CLASS``, which in a host is DRF's own AutoSchema (the
+    document then fails with "Incompatible AutoSchema").  Giving the method
+    ours first keeps the API independent of the host's DRF defaults.
+    """
+    decorate = spectacular_extend_schema(**kwargs)
+
+    def on_our_schema(function):
+        if callable(function) and not isinstance(function, type) and not hasattr(function, "cls"):
+            if not hasattr(function, "kwargs"):
+                function.kwargs = {}
+            function.kwargs.setdefault("schema", AutoSchema)
+        return decorate(function)
+
+    return on_our_schema
+
 
 FIELD_ERRORS = {
     "type": "object",

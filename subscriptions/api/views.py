@@ -5,7 +5,7 @@ function the Python API and the admin call.
 """
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from subscriptions.api import serializers as s
 from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import domain_errors
 from subscriptions.api.permissions import PlatformKeyForWrites, PlatformKeyOnly, PlatformKeyRequired
+from subscriptions.api.schema import extend_schema
 from subscriptions.api.scoping import (
     NUMBER_ID,
     EndpointLookupMixin,

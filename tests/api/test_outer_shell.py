@@ -97,3 +97,11 @@ def test_a_host_route_under_the_same_prefix_still_answers(db):
     assert Client().get("/api/shop/", HTTP_HOST="localhost").content == b"the host's own page"
     assert_json_error(Client().get("/api/nothing", HTTP_HOST="localhost"), 404)
 
+
+
+def test_event_types_as_a_string_says_a_list_is_expected(acme_key, invoice_paid_type):
+    response = acme_key.post("/api/v1/tenants/acme/endpoints/",
+                             {"url": "https://127.0.0.1:9/hook", "event_types": "invoice.*"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["event_types"] == [
+        "event_types must be a list, e.g. [\"invoice.paid\", \"order.*\"], not a string ('invoice.*')."]

@@ -4,7 +4,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
+import zipfile
 
 import pytest
 import yaml
@@ -100,8 +102,19 @@ def test_pyproject_dependencies_admit_the_pinned_requirements():
     assert set(pins) <= {r.name.lower() for r in declared}, set(pins) - {r.name.lower() for r in declared}
 
 
-def test_the_package_holds_the_apps_and_their_files():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert config["packages"]["find"]["include"] == ["subscriptions*", "delivery*", "hookplatform*"]
-    assert set(config["package-data"]["*"]) == {"templates/**/*", "static/**/*"}
-    assert (ROOT / "delivery" / "migrations" / "__init__.py").exists()
+def test_the_package_holds_the_apps_and_their_files_and_building_it_leaves_nothing(tmp_path):
+    """``pip install /path/to/checkout`` builds a wheel: the three packages with their templates, static files and
+    migrations, nothing else; and hatchling builds out of tree, so no build/ or *.egg-info lands in the checkout."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert config["packages"] == ["subscriptions", "delivery", "hookplatform"]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    [wheel] = tmp_path.glob("hookplatform-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"subscriptions", "delivery", "hookplatform",
+                                                       "hookplatform-1.0.0.dist-info"}
+    for expected in ("delivery/templates/admin/hookplatform/dashboard.html", "delivery/static/delivery/admin.css",
+                     "delivery/migrations/0001_initial.py", "subscriptions/migrations/0001_initial.py"):
+        assert expected in names
+    assert not any(name.endswith(".pyc") for name in names)
+    assert not (ROOT / "build").exists() and not list(ROOT.glob("*.egg-info"))

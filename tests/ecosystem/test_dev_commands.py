@@ -9,6 +9,7 @@ that session and none naming the private directory (a daemonized redis-server le
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -168,3 +169,15 @@ def test_a_test_session_leaves_no_broker(var_dir, signum):
     if signum is None:
         assert code == 0, session.output()[-3000:]
     assert_none_left(session.process.pid, session_var)
+
+
+def test_run_with_its_port_taken_says_so_and_prints_no_banner(var_dir):
+    """A port held by another program (bound, not answering): runserver cannot start, and dev.py says why."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        run = dev_run(var_dir, holder.getsockname()[1])
+        code = run.process.wait(180)
+    output = run.output()
+    assert code == 1 and BANNER_END not in output, output[-3000:]
+    assert "the web server stopped" in output and "HOOKPLATFORM_PORT" in output, output[-3000:]
+    assert_none_left(run.process.pid, var_dir)

@@ -192,3 +192,12 @@ def test_allowed_ports_is_a_setting(monkeypatch, settings):
 def test_ports_are_free_when_private_networks_are_allowed(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
     ssrf.check_url("http://127.0.0.1:9/hook")
+
+
+def test_create_endpoint_refusing_a_local_receiver_names_the_setting(db):
+    """A developer trying a receiver on 127.0.0.1 learns what to turn on (as the listener's error says)."""
+    from subscriptions import create_endpoint
+
+    with pytest.raises(ValidationError) as refused:
+        create_endpoint("acme", url="http://127.0.0.1:8765/hook")
+    assert "WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True" in refused.value.message_dict["url"][0]

@@ -44,7 +44,7 @@ def test_filter_ok(filters):
 
 
 @pytest.mark.parametrize("filters, message", [
-    ("invoice.*", "list of strings"),
+    ("invoice.*", "must be a list, e.g. .* not a string"),
     ([1], "list of strings"),
     (["*"], "not a valid event type name"),
     (["invoice*"], "not a valid event type name"),

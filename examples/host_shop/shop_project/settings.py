@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "billing",  # labelled "subscriptions": see billing/apps.py
     # Webhooks (pip install hookplatform):
     "rest_framework",
+    "drf_spectacular",  # the API's docs page (/api/docs/)
     "subscriptions",
     "delivery",
 ]
@@ -86,6 +87,10 @@ WEBHOOKS_ALLOW_PRIVATE_NETWORKS = os.environ.get("SHOP_ALLOW_PRIVATE_NETWORKS", 
     "1", "true", "yes", "on")
 WEBHOOKS_RETRY_SCHEDULE = os.environ.get("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
 WEBHOOKS_DISPATCH_INTERVAL = float(os.environ.get("WEBHOOKS_DISPATCH_INTERVAL", "1"))
+
+# /ops/metrics: the worker counts attempts into files here, the web process adds them up.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,
