@@ -183,13 +183,19 @@ def endpoint_counts():
 
 # --- Traffic and backlog --------------------------------------------------------
 
-def hourly_outcomes(now=None, hours=24):
-    """Deliveries created in each of the last ``hours`` hours, by outcome: a list of (hour, {outcome: n})."""
+def hourly_outcomes(now=None, hours=24, endpoint=None):
+    """Deliveries created in each of the last ``hours`` hours, by outcome: a list of (hour, {outcome: n}).
+
+    Of every endpoint (the dashboard), or of ``endpoint`` only (the portal's figures).
+    """
     now = now or timezone.now()
     first_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     series_of = {status: name for name, statuses in OUTCOMES.items() for status in statuses}
     buckets = {first_hour + timedelta(hours=h): dict.fromkeys(OUTCOMES, 0) for h in range(hours)}
-    rows = (Delivery.objects.filter(created_at__gte=first_hour).order_by()
+    deliveries = Delivery.objects.filter(created_at__gte=first_hour)
+    if endpoint is not None:
+        deliveries = deliveries.filter(endpoint=endpoint)
+    rows = (deliveries.order_by()
             .annotate(hour=TruncHour("created_at")).values("hour", "status").annotate(n=Count("id")))
     for row in rows:
         if row["hour"] in buckets:

@@ -1,0 +1,112 @@
+"""The portal's read queries: a tenant's log, one delivery with its attempts, an endpoint's figures.
+
+Every query starts from the tenant, so another tenant's ids find nothing.
+Lists page by keyset on the delivery id (newest first), served by the
+``(tenant, -id)`` and ``(endpoint, -id)`` indexes, and never count rows:
+a page fetches one row more than it shows to know whether an older page
+exists.  The figures are ``delivery.selectors``' own, the numbers the API's
+``stats/`` and the admin's dashboard give.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from delivery import selectors
+from delivery.models import Attempt, Delivery
+from subscriptions.models import Endpoint
+
+PAGE_SIZE = 50
+ATTEMPTS_SHOWN = 200  # a delivery's retry schedule gives far fewer; only repeated resends reach it
+WINDOWS = {"24h": (timedelta(hours=24), 24), "7d": (timedelta(days=7), 24 * 7)}  # span, hourly bars
+
+
+@dataclass
+class LogFilter:
+    """What the log is narrowed to; empty values narrow nothing."""
+
+    endpoint: str = ""
+    status: str = ""
+    event_type: str = ""
+    event: str = ""
+    since: object = None
+    until: object = None
+
+
+@dataclass
+class Page:
+    """A page of deliveries newest first, with the ids the "Newer" and "Older" links start from."""
+
+    rows: list = field(default_factory=list)
+    newer: int | None = None  # show deliveries with ids above this one
+    older: int | None = None  # show deliveries with ids below this one
+
+
+def deliveries(tenant, log_filter=None, *, before=None, after=None, limit=PAGE_SIZE):
+    """A page of ``tenant``'s deliveries matching ``log_filter``, newest first.
+
+    ``before`` gives the page older than that id, ``after`` the page newer
+    than it (at most one of them); neither gives the newest page.
+    """
+    rows = _filtered(tenant, log_filter or LogFilter())
+    if after is not None:
+        found = list(rows.filter(id__gt=after).order_by("id")[:limit + 1])
+        more_newer = len(found) > limit
+        shown = found[:limit][::-1]
+        return Page(shown, newer=shown[0].pk if shown and more_newer else None,
+                    older=shown[-1].pk if shown else after + 1)
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    found = list(rows.order_by("-id")[:limit + 1])
+    shown = found[:limit]
+    return Page(shown, newer=shown[0].pk if shown and before is not None else None,
+                older=shown[-1].pk if len(found) > limit else None)
+
+
+def _filtered(tenant, log_filter):
+    # The event's type by a join, without loading the event (its body may be large).
+    rows = (Delivery.objects.filter(tenant=tenant).select_related("endpoint")
+            .only("id", "status", "attempt_count", "last_attempt_at", "last_response_status", "last_error",
+                  "created_at", "event_id", "endpoint__id", "endpoint__url")
+            .annotate(event_type=F("event__event_type")))
+    if log_filter.endpoint:
+        rows = rows.filter(endpoint_id=log_filter.endpoint)
+    if log_filter.status:
+        rows = rows.filter(status=log_filter.status)
+    if log_filter.event_type:
+        rows = rows.filter(event__event_type=log_filter.event_type)
+    if log_filter.event:
+        rows = rows.filter(event_id=log_filter.event)
+    if log_filter.since:
+        rows = rows.filter(created_at__gte=log_filter.since)
+    if log_filter.until:
+        rows = rows.filter(created_at__lt=log_filter.until)
+    return rows
+
+
+def delivery(tenant, pk):
+    """``tenant``'s delivery ``pk`` with its event and endpoint, or ``None``."""
+    return Delivery.objects.filter(tenant=tenant, pk=pk).select_related("event", "endpoint").first()
+
+
+def attempts(delivery):
+    """Every attempt of ``delivery``, newest first (at most ``ATTEMPTS_SHOWN``)."""
+    return list(Attempt.objects.filter(delivery=delivery).order_by("-id")[:ATTEMPTS_SHOWN])
+
+
+def endpoint(tenant, pk):
+    """``tenant``'s endpoint ``pk``, or ``None``."""
+    return Endpoint.objects.filter(tenant=tenant, pk=pk).first()
+
+
+def endpoint_figures(endpoint, window="24h", now=None):
+    """Deliveries per hour by outcome and the API's ``stats/`` figures of ``endpoint`` over ``window``."""
+    span, hours = WINDOWS[window]
+    now = now or timezone.now()
+    return {
+        "window": window,
+        "hours": selectors.hourly_outcomes(now, hours=hours, endpoint=endpoint),
+        "stats": selectors.endpoint_stats(endpoint, now - span),
+    }
