@@ -35,6 +35,10 @@ class LogFilter:
     until: object = None
 
 
+LOOKUPS = {"endpoint": "endpoint_id", "status": "status", "event_type": "event__event_type", "event": "event_id",
+           "since": "created_at__gte", "until": "created_at__lt"}
+
+
 @dataclass
 class Page:
     """A page of deliveries newest first, with the ids the "Newer" and "Older" links start from."""
@@ -71,19 +75,8 @@ def _filtered(tenant, log_filter):
             .only("id", "status", "attempt_count", "last_attempt_at", "last_response_status", "last_error",
                   "created_at", "event_id", "endpoint__id", "endpoint__url")
             .annotate(event_type=F("event__event_type")))
-    if log_filter.endpoint:
-        rows = rows.filter(endpoint_id=log_filter.endpoint)
-    if log_filter.status:
-        rows = rows.filter(status=log_filter.status)
-    if log_filter.event_type:
-        rows = rows.filter(event__event_type=log_filter.event_type)
-    if log_filter.event:
-        rows = rows.filter(event_id=log_filter.event)
-    if log_filter.since:
-        rows = rows.filter(created_at__gte=log_filter.since)
-    if log_filter.until:
-        rows = rows.filter(created_at__lt=log_filter.until)
-    return rows
+    return rows.filter(**{lookup: getattr(log_filter, name) for name, lookup in LOOKUPS.items()
+                          if getattr(log_filter, name)})
 
 
 def delivery(tenant, pk):
