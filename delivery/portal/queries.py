@@ -11,7 +11,7 @@ exists.  The figures are ``delivery.selectors``' own, the numbers the API's
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from delivery import selectors
@@ -51,22 +51,38 @@ class Page:
 def deliveries(tenant, log_filter=None, *, before=None, after=None, limit=PAGE_SIZE):
     """A page of ``tenant``'s deliveries matching ``log_filter``, newest first.
 
-    ``before`` gives the page older than that id, ``after`` the page newer
-    than it (at most one of them); neither gives the newest page.
+    ``before`` gives the page older than that delivery, ``after`` the page
+    newer than it (at most one of them); neither gives the newest page.
+    Newest is by id, or by creation time then id when a time range is asked
+    for: the planner then walks the ``created_at`` index from the range's
+    end instead of every newer id (it cannot know that the two go together).
     """
-    rows = _filtered(tenant, log_filter or LogFilter())
+    log_filter = log_filter or LogFilter()
+    keys = ("created_at", "id") if log_filter.since or log_filter.until else ("id",)
+    rows = _filtered(tenant, log_filter)
     if after is not None:
-        found = list(rows.filter(id__gt=after).order_by("id")[:limit + 1])
-        more_newer = len(found) > limit
+        found = list(rows.filter(_beyond(tenant, keys, after, newer=True)).order_by(*keys)[:limit + 1])
+        if len(found) <= limit:  # it reaches the newest: that page, in full
+            return deliveries(tenant, log_filter, limit=limit)
         shown = found[:limit][::-1]
-        return Page(shown, newer=shown[0].pk if shown and more_newer else None,
-                    older=shown[-1].pk if shown else after + 1)
+        return Page(shown, newer=shown[0].pk, older=shown[-1].pk)
     if before is not None:
-        rows = rows.filter(id__lt=before)
-    found = list(rows.order_by("-id")[:limit + 1])
+        rows = rows.filter(_beyond(tenant, keys, before, newer=False))
+    found = list(rows.order_by(*(f"-{key}" for key in keys))[:limit + 1])
     shown = found[:limit]
     return Page(shown, newer=shown[0].pk if shown and before is not None else None,
                 older=shown[-1].pk if len(found) > limit else None)
+
+
+def _beyond(tenant, keys, pk, *, newer):
+    """Rows after (``newer``) or before the delivery ``pk`` in the order of ``keys``."""
+    more = "gt" if newer else "lt"
+    if keys == ("id",):
+        return Q(**{f"id__{more}": pk})
+    at = Delivery.objects.filter(tenant=tenant, pk=pk).values_list("created_at", flat=True).first()
+    if at is None:  # not a delivery of this tenant's: nothing lies beyond it
+        return Q(pk__in=[])
+    return Q(**{f"created_at__{more}": at}) | Q(created_at=at, **{f"id__{more}": pk})
 
 
 def _filtered(tenant, log_filter):
