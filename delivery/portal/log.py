@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from delivery import operations, selectors, states
+from delivery import operations, states
 from delivery.admin import chart
 from delivery.admin.display import STATUS_TONES, milliseconds, pretty_json
 from delivery.header_caps import cap_headers
@@ -132,15 +132,13 @@ def figures(request):
     endpoint = _endpoint_or_404(request, form.cleaned_data["endpoint"] or choices[0][0])
     window = form.cleaned_data["window"]
     found = queries.endpoint_figures(endpoint, window)
-    stats = found["stats"]
     every, label = CHART_LABELS[window]
     return render(request, "portal/figures.html", {
         "form": form,
         "endpoint": endpoint,
         "window": window,
         "chart": chart.stacked_bars(found["hours"], label_every=every, label_format=label),
-        "outcomes": [(name, sum(counts[name] for _, counts in found["hours"])) for name in selectors.OUTCOMES],
-        "stats": stats,
-        "p50": milliseconds(stats["latency_ms"]["p50"]),
-        "p95": milliseconds(stats["latency_ms"]["p95"]),
+        "outcomes": found["totals"].items(),
+        "p50": milliseconds(found["latency_ms"]["p50"]),
+        "p95": milliseconds(found["latency_ms"]["p95"]),
     })

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import F, Q
-from django.utils import timezone
 
 from delivery import selectors
 from delivery.models import Attempt, Delivery
@@ -111,11 +110,16 @@ def endpoint(tenant, pk):
 
 
 def endpoint_figures(endpoint, window="24h", now=None):
-    """Deliveries per hour by outcome and the API's ``stats/`` figures of ``endpoint`` over ``window``."""
+    """Deliveries per hour by outcome (the dashboard's series) and latency percentiles (the API's) over ``window``.
+
+    The window starts at the first hour of the chart, so that the outcome
+    totals are the chart's own; the latency is the newest sample's since then.
+    """
     span, hours = WINDOWS[window]
-    now = now or timezone.now()
+    buckets = selectors.hourly_outcomes(now, hours=hours, endpoint=endpoint)
     return {
         "window": window,
-        "hours": selectors.hourly_outcomes(now, hours=hours, endpoint=endpoint),
-        "stats": selectors.endpoint_stats(endpoint, now - span),
+        "hours": buckets,
+        "totals": {name: sum(counts[name] for _, counts in buckets) for name in selectors.OUTCOMES},
+        "latency_ms": selectors.latency_percentiles([endpoint.pk], buckets[0][0])[endpoint.pk],
     }
