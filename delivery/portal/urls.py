@@ -1,0 +1,14 @@
+"""The portal's routes (app_name "portal"); a host includes ``hookplatform.portal_urls``."""
+
+from django.urls import path
+
+from delivery.portal import catalogue, endpoints, placeholders
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", endpoints.endpoint_list, name="endpoints"),
+    path("catalogue/", catalogue.catalogue, name="catalogue"),
+    # Placeholder until the deliveries log lands (helper portal-b replaces this line).
+    path("deliveries/", placeholders.deliveries, name="deliveries"),
+]
