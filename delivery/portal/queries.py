@@ -15,7 +15,6 @@ from django.db.models import F, Q
 
 from delivery import selectors
 from delivery.models import Attempt, Delivery
-from subscriptions.models import Endpoint
 
 PAGE_SIZE = 50
 ATTEMPTS_SHOWN = 200  # a delivery's retry schedule gives far fewer; only repeated resends reach it
@@ -102,11 +101,6 @@ def delivery(tenant, pk):
 def attempts(delivery):
     """Every attempt of ``delivery``, newest first (at most ``ATTEMPTS_SHOWN``)."""
     return list(Attempt.objects.filter(delivery=delivery).order_by("-id")[:ATTEMPTS_SHOWN])
-
-
-def endpoint(tenant, pk):
-    """``tenant``'s endpoint ``pk``, or ``None``."""
-    return Endpoint.objects.filter(tenant=tenant, pk=pk).first()
 
 
 def endpoint_figures(endpoint, window="24h", now=None):

@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from delivery.portal import catalogue, endpoints, placeholders
+from delivery.portal import catalogue, endpoints, log
 
 app_name = "portal"
 
 urlpatterns = [
     path("", endpoints.endpoint_list, name="endpoints"),
     path("catalogue/", catalogue.catalogue, name="catalogue"),
-    # Placeholder until the deliveries log lands (helper portal-b replaces this line).
-    path("deliveries/", placeholders.deliveries, name="deliveries"),
+    path("deliveries/", log.deliveries, name="deliveries"),
+    path("deliveries/<str:pk>/", log.delivery, name="delivery"),
+    path("deliveries/<str:pk>/resend/", log.resend, name="resend"),
+    path("endpoints/<str:pk>/recover/", log.recover, name="recover"),
+    path("figures/", log.figures, name="figures"),
 ]

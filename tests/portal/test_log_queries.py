@@ -53,7 +53,6 @@ def test_a_delivery_and_its_attempts_are_found_only_in_its_tenant(history, tenan
     found = queries.delivery(tenant, history["failed"].pk)
     assert found == history["failed"] and len(queries.attempts(found)) == 3
     assert queries.delivery(tenant, history["other_failed"].pk) is None
-    assert queries.endpoint(tenant, history["other"].pk) is None
 
 
 def test_figures_are_this_endpoints_hours_and_the_apis_latency(history, tenant):
