@@ -8,6 +8,7 @@ from subscriptions import conf
 REFUSALS = {
     "no_tenant": _("You have no access to this page. Sign in to your account, or ask for a new link."),
     "read_only": _("This session can only read: changes are not allowed."),
+    "link": _("This link is used, expired or unknown: ask for a new one."),
 }
 
 

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from delivery.portal import catalogue, endpoints, log
+from delivery.portal import catalogue, endpoints, entry, log
 
 app_name = "portal"
 
 urlpatterns = [
     path("", endpoints.endpoint_list, name="endpoints"),
+    path("enter/<str:token>/", entry.enter, name="enter"),
     path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("deliveries/", log.deliveries, name="deliveries"),
     path("deliveries/<str:pk>/", log.delivery, name="delivery"),
