@@ -89,3 +89,10 @@ class PortalMixin:
     def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)
 
+
+
+def portal_actor(request):
+    """Who did it, for the secret audit log: the host's user, or the one-time link's session."""
+    user = getattr(request, "user", None)
+    who = f"user {user.get_username()}" if user is not None and user.is_authenticated else "link session"
+    return f"portal {who} of {request.portal_tenant.uid}"

@@ -97,9 +97,9 @@ def resend(request, pk):
 
 @portal_view
 @require_http_methods(["GET", "POST"])
-def recover(request, pk):
+def recover(request, endpoint_id):
     """Resend every failed delivery of an endpoint since a time (``operations.recover_endpoint``)."""
-    endpoint = tenant_endpoint(request, pk)
+    endpoint = tenant_endpoint(request, endpoint_id)
     form = RecoverForm(request.POST if request.method == "POST" else None)
     count = None
     if form.is_valid():
