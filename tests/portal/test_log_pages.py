@@ -175,3 +175,12 @@ def test_figures_chart_the_endpoints_hours_without_script(portal, history):
                                         ("recover", ["ep_01M906W2ZT878PQRG0WAVNQHGR"])])
 def test_without_a_portal_session_the_log_answers_403(client, history, name, args):
     assert client.get(reverse(f"portal:{name}", args=args)).status_code == 403
+
+
+def test_an_endpoint_page_links_to_its_log_figures_and_recovery(portal, history):
+    page = text(portal().get(reverse("portal:endpoint", args=[history["bad"].pk])))
+    assert f'/webhooks/deliveries/?endpoint={history["bad"].pk}' in page
+    assert f'/webhooks/figures/?endpoint={history["bad"].pk}' in page
+    assert reverse("portal:recover", args=[history["bad"].pk]) in page
+    assert reverse("portal:recover", args=[history["bad"].pk]) not in text(
+        portal(read_only=True).get(reverse("portal:endpoint", args=[history["bad"].pk])))
