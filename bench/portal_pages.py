@@ -204,6 +204,8 @@ def portal_a_pages(endpoint):
     found = []
     for label, name, args in (("endpoints", "portal:endpoints", []),
                               ("endpoint page", "portal:endpoint", [endpoint.pk]),
+                              ("add endpoint", "portal:endpoint-add", []),
+                              ("verifying webhooks", "portal:verifying", []),
                               ("catalogue", "portal:catalogue", [])):
         try:
             found.append((label, reverse(name, args=args)))
