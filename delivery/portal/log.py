@@ -118,7 +118,7 @@ def recover(request, endpoint_id):
 @portal_view
 @require_GET
 def figures(request):
-    """An endpoint's deliveries per hour by outcome (a server-drawn chart) and the API's stats, 24 h or 7 days."""
+    """An endpoint's deliveries per hour by outcome (a server-drawn chart) and its latency, over 24 h or 7 days."""
     form = FiguresForm(request.GET, tenant=request.portal_tenant)
     if not form.is_valid():
         return render_page(request, "portal/figures.html", {"section": "figures", "form": form}, status=400)
