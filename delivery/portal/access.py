@@ -12,6 +12,7 @@ import time
 from functools import wraps
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
 
@@ -77,7 +78,11 @@ def portal_view(view):
         request.portal_tenant, request.portal_read_only = access
         if request.portal_read_only and request.method not in SAFE_METHODS:
             return portal_headers(refuse(request, "read_only"))
-        return portal_headers(view(request, *args, **kwargs))
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # another tenant's id too: the portal's own page, with its headers
+            response = refuse(request, "not_found", status=404)
+        return portal_headers(response)
 
     return wrapped
 

@@ -8,6 +8,7 @@ from subscriptions import conf
 REFUSALS = {
     "no_tenant": _("You have no access to this page. Sign in to your account, or ask for a new link."),
     "read_only": _("This session can only read: changes are not allowed."),
+    "not_found": _("There is no such page here."),
     "link": _("This link is used, expired or unknown: ask for a new one."),
 }
 
@@ -26,5 +27,6 @@ def render_page(request, template, context=None, *, status=200):
 
 
 def refuse(request, reason, *, status=403):
-    """The page a refused request gets: what went wrong, without the navigation."""
-    return render_page(request, "portal/refused.html", {"message": REFUSALS[reason]}, status=status)
+    """The page a refused request gets: what went wrong (with the navigation if the tenant is known)."""
+    return render_page(request, "portal/refused.html", {"message": REFUSALS[reason], "status": status},
+                       status=status)

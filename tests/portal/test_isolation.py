@@ -36,3 +36,9 @@ def test_bobs_test_event_is_404_for_alice(alice, bob_endpoint, alice_endpoint):
 def test_unknown_ids_are_404(alice):
     assert alice.get(reverse("portal:endpoint", args=["ep_nothing"])).status_code == 404
     assert Endpoint.objects.count() == 0
+
+
+def test_a_404_is_the_portals_own_page_with_its_headers(alice, bob_endpoint):
+    answer = alice.get(reverse("portal:endpoint", args=[bob_endpoint.pk]))
+    assert answer.status_code == 404 and b"There is no such page here." in answer.content
+    assert answer["Content-Security-Policy"] == "frame-ancestors 'none'"
