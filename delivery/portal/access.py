@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 from delivery.portal.framing import portal_headers
 from delivery.portal.rendering import refuse
 from subscriptions import conf
+from subscriptions.models import Tenant
 from subscriptions.tenants import resolve_tenant
 
 SESSION_KEY = "hookplatform_portal"
@@ -53,29 +54,34 @@ def _session_grant(request):
 
 
 def resolve_portal(request):
-    """``(tenant, read_only)`` for this request, or None when it may see no portal."""
-    uid, read_only = _host_tenant(request), False
-    if uid is None:
-        uid, read_only = _session_grant(request) or (None, False)
-    if uid is None:
-        return None
-    try:
-        return resolve_tenant(str(uid)), read_only
-    except ValidationError:
-        return None
+    """``(tenant, read_only, via)`` for this request (``via`` is "host" or "link"), or None.
+
+    The host's tenant is created on its first visit, as ``publish`` creates
+    one; a link's tenant must still exist (a deleted tenant's session opens nothing).
+    """
+    uid = _host_tenant(request)
+    if uid is not None:
+        try:
+            return resolve_tenant(str(uid)), False, "host"
+        except ValidationError:
+            return None
+    grant = _session_grant(request)
+    tenant = Tenant.objects.filter(uid=grant[0]).first() if grant else None
+    return (tenant, grant[1], "link") if tenant else None
 
 
 def portal_view(view):
     """Wrap a portal view: 403 without a tenant, 403 for a write while read-only, framing headers always.
 
-    Sets ``request.portal_tenant`` (a ``Tenant``) and ``request.portal_read_only``.
+    Sets ``request.portal_tenant`` (a ``Tenant``), ``request.portal_read_only`` and
+    ``request.portal_via`` ("host": the host's login; "link": a one-time link's session).
     """
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         access = resolve_portal(request)
         if access is None:
             return portal_headers(refuse(request, "no_tenant"))
-        request.portal_tenant, request.portal_read_only = access
+        request.portal_tenant, request.portal_read_only, request.portal_via = access
         if request.portal_read_only and request.method not in SAFE_METHODS:
             return portal_headers(refuse(request, "read_only"))
         try:
@@ -95,9 +101,7 @@ class PortalMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-
 def portal_actor(request):
-    """Who did it, for the secret audit log: the host's user, or the one-time link's session."""
-    user = getattr(request, "user", None)
-    who = f"user {user.get_username()}" if user is not None and user.is_authenticated else "link session"
+    """Who did it, for the secret audit log: the host's user, or a one-time link's session."""
+    who = f"user {request.user.get_username()}" if request.portal_via == "host" else "link session"
     return f"portal {who} of {request.portal_tenant.uid}"

@@ -6,11 +6,14 @@ import pytest
 from django.urls import reverse
 
 from delivery.portal.access import SESSION_KEY
+from subscriptions.tenants import resolve_tenant
 
 pytestmark = pytest.mark.django_db
 
 
 def _start_session(client, uid, *, read_only=False, expires_in=60):
+    """What opening a one-time link of ``uid``'s (an existing tenant) leaves in the session."""
+    resolve_tenant(uid)
     session = client.session
     session[SESSION_KEY] = {"tenant": uid, "read_only": read_only, "expires": time.time() + expires_in}
     session.save()
@@ -93,3 +96,46 @@ def test_bad_portal_settings_are_refused(settings, name, value):
 
     setattr(settings, name, value)
     assert [problem.knob.name for problem in conf.problems()] == [name]
+
+
+def test_a_deleted_tenants_portal_session_opens_nothing(client, alice_endpoint):
+    from subscriptions.models import Tenant
+
+    _start_session(client, "org_alice")
+    Tenant.objects.filter(uid="org_alice").delete()  # with its endpoints
+    assert client.get(reverse("portal:endpoints")).status_code == 403
+    assert not Tenant.objects.filter(uid="org_alice").exists()
+
+
+def test_the_host_wins_over_a_link_session(alice):
+    _start_session(alice, "org_bob")
+    answer = alice.get(reverse("portal:endpoints"))
+    assert answer.wsgi_request.portal_tenant.uid == "org_alice" and answer.wsgi_request.portal_via == "host"
+
+
+def test_portal_mixin_guards_a_class_based_view(rf, db):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.views import View
+
+    from delivery.portal.access import PortalMixin
+    from subscriptions.tenants import create_tenant
+
+    class Page(PortalMixin, View):
+        def get(self, request):
+            return HttpResponse(request.portal_tenant.uid)
+
+    def request(method, session):
+        made = getattr(rf, method)("/")
+        made.user, made.session = AnonymousUser(), session
+        return made
+
+    assert Page.as_view()(request("get", SessionStore())).status_code == 403
+    create_tenant("org_carol")
+    session = SessionStore()
+    session[SESSION_KEY] = {"tenant": "org_carol", "read_only": True, "expires": time.time() + 60}
+    answer = Page.as_view()(request("get", session))
+    assert answer.status_code == 200 and answer.content == b"org_carol"
+    assert answer["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert Page.as_view()(request("post", session)).status_code == 403  # read-only

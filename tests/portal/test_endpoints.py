@@ -127,3 +127,31 @@ def test_the_list_pages_without_counting(alice, catalogue, settings):
     urls = {row["endpoint"].url for row in first.context["rows"]} | {row["endpoint"].url
                                                                      for row in second.context["rows"]}
     assert len(second.context["rows"]) == 3 and len(urls) == 53 and second.context["next_cursor"] is None
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_endpoints(alice, catalogue, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from delivery.models import Delivery, Event
+    from subscriptions import create_endpoint
+    from tests.admin.conftest import make_attempt
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert alice.get(reverse("portal:endpoints")).status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    def add(count):
+        for n in range(count):
+            endpoint = create_endpoint("org_alice", url=f"https://e{n}-{count}.example.com/")
+            event = Event.objects.create(tenant=endpoint.tenant, event_type="invoice.paid", body="{}")
+            make_attempt(Delivery.objects.create(event=event, endpoint=endpoint, tenant=endpoint.tenant,
+                                                 status="succeeded"), ok=True)
+
+    add(3)
+    few = queries()
+    add(27)
+    many = queries()
+    assert len(many) == len(few) <= 10, many  # 8 today: session, user, tenant, page, four of health
+    assert not [sql for sql in many if "COUNT(*)" in sql.upper() and "WHERE" not in sql.upper()]
