@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery import operations, states
@@ -25,6 +26,8 @@ from delivery.portal.rendering import render_page
 from subscriptions.api.scoping import NUMBER_ID
 
 CHART_LABELS = {"24h": (3, "%H:00"), "7d": (24, "%a %d")}  # an x label every n hourly bars, and its format
+OUTCOME_NAMES = {"succeeded": _("Succeeded"), "in progress": _("In progress"), "failed": _("Failed"),
+                 "cancelled": _("Cancelled")}  # the tiles' names of selectors.OUTCOMES
 
 
 def _delivery_or_404(request, pk):
@@ -135,7 +138,7 @@ def figures(request):
         "endpoint": endpoint,
         "window": window,
         "chart": chart.stacked_bars(found["hours"], label_every=every, label_format=label),
-        "outcomes": found["totals"].items(),
+        "outcomes": [(OUTCOME_NAMES.get(name, name), n) for name, n in found["totals"].items()],
         "p50": milliseconds(found["latency_ms"]["p50"]),
         "p95": milliseconds(found["latency_ms"]["p95"]),
     })
