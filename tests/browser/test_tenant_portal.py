@@ -113,7 +113,8 @@ def test_a_tenant_adds_an_endpoint_sees_its_delivery_and_resends_it(live_worker,
 
     other_delivery = wait_until(lambda: Delivery.objects.filter(event=other_event).first(), timeout=30,
                                 what="globex's delivery")
-    for url in (f"/webhooks/deliveries/{other_delivery.pk}/", f"/webhooks/endpoints/{other.pk}/recover/",
+    for url in (f"/webhooks/deliveries/{other_delivery.pk}/", f"/webhooks/endpoints/{other.pk}/",
+                f"/webhooks/endpoints/{other.pk}/recover/",
                 f"/webhooks/figures/?endpoint={other.pk}"):
         assert page.goto(f"{live_server.url}{url}").status == 404, url
 
