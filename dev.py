@@ -102,6 +102,12 @@ def ensure_api_key(env):
     return remembered("api-key", make)
 
 
+def portal_link(env):
+    """A one-time link into the portal of tenant "demo" (it works once, for 10 minutes)."""
+    return manage("webhooks_portal_link", "demo", "--base-url", f"http://{HOST}:{PORT}", env=env,
+                  capture=True).strip().splitlines()[-1]
+
+
 def start(command, env, output=None):
     """A child in a process group of its own: a terminal's Ctrl-C reaches dev.py, which stops it in order."""
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
@@ -190,7 +196,7 @@ def shown(path):
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
-def banner(password, key, verbose):
+def banner(password, key, verbose, portal=""):
     base = f"http://{HOST}:{PORT}"
     logs = "worker and beat print here (--verbose)" if verbose else \
         f"{shown(LOG / 'worker.log')} and {shown(LOG / 'beat.log')} (or run with --verbose)"
@@ -199,6 +205,7 @@ def banner(password, key, verbose):
         f"  Admin:     {base}/admin/   login: admin / {password}\n"
         f"  API:       {base}/api/v1/  docs: {base}/api/docs/\n"
         f"  API key:   {key}\n"
+        f"  Portal:    {portal}   (tenant demo; once, 10 min; another: manage.py webhooks_portal_link demo)\n"
         f"  Try:       curl -H 'Authorization: Bearer {key}' {base}/api/v1/event-types/\n"
         f"  Logs:      {logs}\n"
         f"  Below, the web server's requests.  Stop with Ctrl-C.\n"
@@ -227,7 +234,7 @@ def run(verbose=False):
         if failed:
             say(failed)
             return 1
-        print(banner(password, key, verbose), flush=True)
+        print(banner(password, key, verbose, portal_link(env)), flush=True)
         while not exited(processes):
             time.sleep(0.5)
         say(f"{', '.join(exited(processes))} stopped; stopping the rest" +

@@ -263,9 +263,8 @@ def pages():
 
 def time_pages(runs):
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
     user, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
@@ -274,19 +273,28 @@ def time_pages(runs):
     print(f"{'page':42} {'median ms':>10} {'max ms':>8} {'SQL ms':>8} {'queries':>8}")
     slowest = 0.0
     for label, url in pages():
-        assert client.get(url).status_code == 200, url
-        timings, sql = [], []
-        for _ in range(runs):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(url)
-                timings.append((time.perf_counter() - started) * 1000)
-            sql.append(sum(float(query["time"]) for query in queries.captured_queries) * 1000)
-            assert response.status_code == 200, url
+        timings, sql, queries = time_page(client, url, runs)
         median = statistics.median(timings)
         slowest = max(slowest, median)
         print(f"{label:42} {median:10.1f} {max(timings):8.1f} {statistics.median(sql):8.1f} {len(queries):8d}")
     print(f"slowest median: {slowest:.1f} ms")
+
+
+def time_page(client, url, runs):
+    """Fetch ``url`` once to warm up, then ``runs`` times: (ms each, SQL ms each, the last run's queries)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200, url
+    timings, sql = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        sql.append(sum(float(query["time"]) for query in queries.captured_queries) * 1000)
+        assert response.status_code == 200, url
+    return timings, sql, queries.captured_queries
 
 
 def main():

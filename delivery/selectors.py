@@ -100,7 +100,7 @@ def endpoint_stats(endpoint, since=None):
         raise ValidationError(f"since may be at most {MAX_WINDOW.days} days ago.", code="invalid")
     by_status = dict(
         Delivery.objects.filter(endpoint=endpoint, created_at__gte=since)
-        .order_by().values_list("status").annotate(n=Count("id"))
+        .order_by().values_list("status").annotate(n=Count("*"))
     )
     deliveries = {status: by_status.get(status, 0) for status in Delivery.Status.values}
     deliveries["total"] = sum(by_status.values())
@@ -183,14 +183,20 @@ def endpoint_counts():
 
 # --- Traffic and backlog --------------------------------------------------------
 
-def hourly_outcomes(now=None, hours=24):
-    """Deliveries created in each of the last ``hours`` hours, by outcome: a list of (hour, {outcome: n})."""
+def hourly_outcomes(now=None, hours=24, endpoint=None):
+    """Deliveries created in each of the last ``hours`` hours, by outcome: a list of (hour, {outcome: n}).
+
+    Of every endpoint (the dashboard), or of ``endpoint`` only (the portal's figures).
+    """
     now = now or timezone.now()
     first_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     series_of = {status: name for name, statuses in OUTCOMES.items() for status in statuses}
     buckets = {first_hour + timedelta(hours=h): dict.fromkeys(OUTCOMES, 0) for h in range(hours)}
-    rows = (Delivery.objects.filter(created_at__gte=first_hour).order_by()
-            .annotate(hour=TruncHour("created_at")).values("hour", "status").annotate(n=Count("id")))
+    deliveries = Delivery.objects.filter(created_at__gte=first_hour)
+    if endpoint is not None:
+        deliveries = deliveries.filter(endpoint=endpoint)
+    rows = (deliveries.order_by()  # COUNT(*): an endpoint's rows are counted from its index alone
+            .annotate(hour=TruncHour("created_at")).values("hour", "status").annotate(n=Count("*")))
     for row in rows:
         if row["hour"] in buckets:
             buckets[row["hour"]][series_of[row["status"]]] += row["n"]

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("hookplatform.api_urls")),
+    path("webhooks/", include("hookplatform.portal_urls")),
     path("", include("hookplatform.ops")),
 ]
 

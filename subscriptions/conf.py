@@ -10,6 +10,7 @@ string, and refuses what it cannot use with ``ValueError``.
 """
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
 from typing import Any
@@ -164,6 +165,43 @@ def parse_proxy(value):
     return text
 
 
+# --- The tenant portal's knobs -----------------------------------------------------
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+# A CSP source an origin list may hold: 'self', or scheme://host[:port] with an optional leading "*." label.
+_ORIGIN = re.compile(r"^('self'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?)$")
+_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _dotted_path(value):
+    text = _text(value).strip()
+    if text and not _DOTTED.match(text):
+        raise ValueError(f"{text!r} is not a dotted path such as myapp.webhooks.portal_tenant")
+    return text
+
+
+def _origins(value):
+    """Origins allowed to frame the portal: a list, or one string separated by commas or spaces."""
+    parts = value.replace(",", " ").split() if isinstance(value, str) else list(value or ())
+    for part in parts:
+        if not isinstance(part, str) or not _ORIGIN.match(part):
+            raise ValueError(f"{part!r} is not an origin such as https://app.example.com or 'self'")
+    return tuple(parts)
+
+
+def _colour(value):
+    text = _text(value).strip()
+    if not _COLOUR.match(text):
+        raise ValueError(f"{text!r} is not a colour such as #1d4ed8")
+    return text
+
+
+def _logo_url(value):
+    text = _text(value).strip()
+    if text and not text.startswith(("https://", "http://", "/")) or any(c in text for c in "\"'<> "):
+        raise ValueError(f"{text!r} is not an http(s) URL or a path starting with /")
+    return text
+
+
 @dataclass(frozen=True)
 class Knob:
     """One row of the table: the setting's name, its default, the parser of its value and what it does."""
@@ -258,6 +296,19 @@ KNOBS = (
          "vetted address (empty: direct).", secret=True),
     Knob("WEBHOOKS_OAUTH2_TOKEN_MARGIN", 30, _seconds,
          "Seconds before its expiry an OAuth2 access token is fetched anew."),
+    # The tenant portal (delivery/portal/).
+    Knob("WEBHOOKS_PORTAL_TENANT", "", _dotted_path,
+         "Dotted path of the host's function (request) -> tenant uid or None that opens its portal (None: 403)."),
+    Knob("WEBHOOKS_PORTAL_FRAME_ANCESTORS", (), _origins,
+         "Origins that may show the portal in a frame (\"https://a.example https://b.example\"); none else may."),
+    Knob("WEBHOOKS_PORTAL_LINK_AGE", 600, _positive_seconds,
+         "Seconds a one-time portal link works when its request gives no expires_in."),
+    Knob("WEBHOOKS_PORTAL_SESSION_AGE", 3600, _positive_seconds,
+         "Seconds a portal session started by a one-time link lasts."),
+    Knob("WEBHOOKS_PORTAL_PRODUCT_NAME", "Webhooks", _text, "Product name the portal's pages show."),
+    Knob("WEBHOOKS_PORTAL_LOGO_URL", "", _logo_url, "URL of the logo the portal's pages show (empty: none)."),
+    Knob("WEBHOOKS_PORTAL_ACCENT_COLOUR", "#1d4ed8", _colour,
+         "Accent colour of the portal's buttons and links; white text must read on it."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

@@ -209,3 +209,25 @@ class ApiKey(models.Model):
     @property
     def is_platform(self):
         return self.tenant_id is None
+
+
+class PortalLink(models.Model):
+    """A one-time link into a tenant's portal, kept as the SHA-256 of its token only.
+
+    ``used_at`` is set by the one redemption that wins; a link past
+    ``expires_at`` or used once opens nothing.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="portal_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "hookplatform_portal_link"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"portal link of {self.tenant_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"

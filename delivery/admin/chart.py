@@ -27,8 +27,8 @@ def nice_ceiling(value):
         step *= 10
 
 
-def stacked_bars(buckets):
-    """SVG shapes for ``[(hour, {series: n})]``: bars, y grid lines with labels, x labels every 3 hours."""
+def stacked_bars(buckets, label_every=3, label_format="%H:00"):
+    """SVG shapes for ``[(hour, {series: n})]``: bars, y grid lines with labels, x labels every ``label_every`` bars."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = nice_ceiling(max([sum(counts.values()) for _, counts in buckets] or [0]))
     slot = plot_w / max(len(buckets), 1)
@@ -40,9 +40,9 @@ def stacked_bars(buckets):
                 height = plot_h * n / top
                 base -= height
                 bars.append(Rect(round(x, 1), round(base, 1), round(slot * 0.7, 1), round(height, 1),
-                                 COLOURS[series], f"{hour:%H}:00 UTC: {n} {series}"))
-        if index % 3 == 0:
-            x_labels.append({"x": round(x + slot * 0.35, 1), "text": f"{hour:%H}:00"})
+                                 COLOURS[series], f"{hour:%a %d %b %H}:00 UTC: {n} {series}"))
+        if index % label_every == 0:
+            x_labels.append({"x": round(x + slot * 0.35, 1), "text": hour.strftime(label_format)})
     grid = [{"y": round(TOP + plot_h * (1 - i / 4), 1), "label": f"{top * i // 4:,}"} for i in range(5)]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "axis_y": TOP + plot_h,
             "label_y": HEIGHT - 8, "bars": bars, "grid": grid, "x_labels": x_labels,

@@ -151,6 +151,18 @@ class EndpointCreatedSerializer(EndpointSerializer):
         fields = EndpointSerializer.Meta.fields + ["secret"]
 
 
+class PortalSessionSerializer(serializers.Serializer):
+    read_only = serializers.BooleanField(default=False, help_text="The portal shows, but changes nothing.")
+    expires_in = serializers.IntegerField(required=False, min_value=1, max_value=24 * 3600,
+                                          help_text="Seconds the link works (default WEBHOOKS_PORTAL_LINK_AGE, "
+                                                    "600).")
+
+
+class PortalSessionCreatedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Open it in a browser, once, to enter the tenant's portal.")
+    expires_at = serializers.DateTimeField(help_text="The link opens nothing after this.")
+
+
 class SecretSerializer(serializers.Serializer):
     key = serializers.CharField(read_only=True, help_text="`whsec_` and the base64 of the HMAC key.")
     created_at = serializers.DateTimeField(read_only=True)

@@ -5,12 +5,13 @@ function the Python API and the admin call.
 """
 
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from subscriptions import endpoints, event_types, secrets, tenants
+from subscriptions import endpoints, event_types, portal_links, secrets, tenants
 from subscriptions.api import serializers as s
 from subscriptions.api.base import ApiViewSet
 from subscriptions.api.errors import domain_errors
@@ -38,6 +39,20 @@ def api_actor(request):
     """Who did it, for the audit log: the API key's prefix and name."""
     api_key = request.auth
     return f"api key {api_key.prefix}… ({api_key.name or 'unnamed'})"
+
+
+def portal_link_url(request, token):
+    """The absolute URL of the portal's entry for ``token`` (the host mounts ``hookplatform.portal_urls``)."""
+    try:
+        return request.build_absolute_uri(reverse("portal:enter", args=[token]))
+    except NoReverseMatch:
+        raise PortalNotMounted() from None
+
+
+class PortalNotMounted(exceptions.APIException):
+    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    default_detail = "The portal is not mounted: include hookplatform.portal_urls in the URLconf."
+    default_code = "portal_not_mounted"
 
 
 def partial_update_with(view, serializer_class, apply):
@@ -129,6 +144,22 @@ class TenantViewSet(ReadMixin, ApiViewSet):
     def destroy(self, request, uid=None):
         self.get_object().delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Make a one-time link into the tenant's portal", request=s.PortalSessionSerializer,
+                   responses={201: s.PortalSessionCreatedSerializer},
+                   description="Opening `url` in a browser signs it into this tenant's portal and nothing else "
+                               "(a portal session lasting `WEBHOOKS_PORTAL_SESSION_AGE`). The link works once "
+                               "and until `expires_at`. `read_only: true` shows the portal without changes. "
+                               "Platform keys only.")
+    @action(detail=True, methods=["post"], url_path="portal-sessions", permission_classes=[PlatformKeyRequired])
+    def portal_sessions(self, request, uid=None):
+        tenant = self.get_object()
+        serializer = s.PortalSessionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with domain_errors():
+            link, token = portal_links.create_portal_link(tenant, **serializer.validated_data)
+        data = {"url": portal_link_url(request, token), "expires_at": link.expires_at}
+        return Response(s.PortalSessionCreatedSerializer(data).data, status=status.HTTP_201_CREATED)
 
 
 def _apply_endpoint_changes(endpoint, fields):

@@ -7,6 +7,7 @@ that session and none naming the private directory (a daemonized redis-server le
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -133,6 +134,11 @@ def test_run_shows_its_banner_then_only_requests_and_ctrl_c_leaves_no_process(va
         with pytest.raises(urllib.error.HTTPError):  # no key: 401
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/event-types/", timeout=10)
         run.wait_for('"GET /api/v1/event-types/ HTTP/1.1" 401', timeout=10)
+
+        portal = re.search(r"Portal: +(\S+)", banner).group(1)  # a one-time link into tenant demo's portal
+        assert portal.startswith(f"http://127.0.0.1:{port}/webhooks/enter/hpl_")
+        with urllib.request.build_opener(urllib.request.HTTPCookieProcessor()).open(portal, timeout=10) as page:
+            assert page.url == f"http://127.0.0.1:{port}/webhooks/" and b"Add endpoint" in page.read()
     finally:
         code = run.stop(signal.SIGINT)
     assert code == 0, run.output()[-3000:]

@@ -57,6 +57,14 @@ SAMPLES = {
     "WEBHOOKS_API_KEY_PEPPER_FALLBACKS": ("old-one,old-two", ["old-one", "old-two"]),
     "WEBHOOKS_EGRESS_PROXY": ("http://relay:pw@10.0.0.5:3128", "http://relay:pw@10.0.0.5:3128"),
     "WEBHOOKS_OAUTH2_TOKEN_MARGIN": ("10", 10.0),
+    # The tenant portal's knobs.
+    "WEBHOOKS_PORTAL_TENANT": ("tests.portal.hosts.tenant_of_user", "tests.portal.hosts.tenant_of_user"),
+    "WEBHOOKS_PORTAL_FRAME_ANCESTORS": ("https://app.example.com, 'self'", ["https://app.example.com", "'self'"]),
+    "WEBHOOKS_PORTAL_LINK_AGE": ("120", 120.0),
+    "WEBHOOKS_PORTAL_SESSION_AGE": ("900", 900.0),
+    "WEBHOOKS_PORTAL_PRODUCT_NAME": ("Acme Cloud", "Acme Cloud"),
+    "WEBHOOKS_PORTAL_LOGO_URL": ("https://cdn.example.com/logo.svg", "https://cdn.example.com/logo.svg"),
+    "WEBHOOKS_PORTAL_ACCENT_COLOUR": ("#aa3300", "#aa3300"),
 }
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "

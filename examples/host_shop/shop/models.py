@@ -1,5 +1,6 @@
 """The shop's own data: accounts (its customers, who receive webhooks) and their orders."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -8,6 +9,8 @@ class Account(models.Model):
 
     uid = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    # The shop's users who run this account: they manage its webhooks in the portal (shop.webhooks.portal_tenant).
+    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="accounts")
 
     def __str__(self):
         return self.name

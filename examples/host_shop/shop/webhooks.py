@@ -13,6 +13,16 @@ def order_data(order):
     return {"order": order.number, "total_cents": order.total_cents, "status": order.status}
 
 
+def portal_tenant(request):
+    """WEBHOOKS_PORTAL_TENANT: the signed-in owner's account opens its own webhook portal; anyone else gets 403."""
+    from shop.models import Account
+
+    if not request.user.is_authenticated:
+        return None
+    account = Account.objects.filter(owners=request.user).order_by("pk").first()
+    return account.uid if account else None
+
+
 def install_hooks():
     from shop.models import Order
 

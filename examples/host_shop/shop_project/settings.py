@@ -87,6 +87,10 @@ WEBHOOKS_ALLOW_PRIVATE_NETWORKS = os.environ.get("SHOP_ALLOW_PRIVATE_NETWORKS", 
     "1", "true", "yes", "on")
 WEBHOOKS_RETRY_SCHEDULE = os.environ.get("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
 WEBHOOKS_DISPATCH_INTERVAL = float(os.environ.get("WEBHOOKS_DISPATCH_INTERVAL", "1"))
+# The webhook portal at /account/webhooks/, for the signed-in owner's account, in the shop's colours.
+WEBHOOKS_PORTAL_TENANT = "shop.webhooks.portal_tenant"
+WEBHOOKS_PORTAL_PRODUCT_NAME = "Shop"
+WEBHOOKS_PORTAL_ACCENT_COLOUR = "#7c2d12"
 
 # /ops/metrics: the worker counts attempts into files here, the web process adds them up.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
