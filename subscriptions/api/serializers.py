@@ -6,6 +6,7 @@ limits) are the domain functions', which the views call.
 
 from rest_framework import serializers
 
+from subscriptions.api.base import KnownFieldsOnly
 from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 
@@ -19,7 +20,7 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-class EventTypeSerializer(serializers.ModelSerializer):
+class EventTypeSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     schema = JsonSchemaField(required=False, allow_null=True)
 
     class Meta:
@@ -34,7 +35,7 @@ class EventTypeUpdateSerializer(EventTypeSerializer):
         read_only_fields = ["name", "created_at", "updated_at"]
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     metadata = MetadataField(required=False)
 
     class Meta:
@@ -49,7 +50,7 @@ class TenantUpdateSerializer(TenantSerializer):
         read_only_fields = ["uid", "created_at"]
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
     event_types = EventTypeFilterField(required=False)
     headers = HeadersField(required=False)
@@ -104,7 +105,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         return api_key.revoked_at is not None
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     tenant = serializers.CharField(max_length=128, required=False, allow_null=True, default=None,
                                    help_text="A tenant uid for a tenant key; omit or null for a platform key.")

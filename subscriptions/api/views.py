@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from subscriptions import endpoints, event_types, secrets, tenants
 from subscriptions.api import serializers as s
-from subscriptions.api.base import ApiViewSet
+from subscriptions.api.base import ApiViewSet, check_no_body
 from subscriptions.api.errors import domain_errors
 from subscriptions.api.permissions import PlatformKeyForWrites, PlatformKeyOnly, PlatformKeyRequired
 from subscriptions.api.scoping import (
@@ -195,6 +195,7 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
                                "per endpoint and hour: more answer 429 with `Retry-After`.")
     @action(detail=True, methods=["post"], url_path="secret/rotate")
     def rotate(self, request, tenant_uid=None, pk=None):
+        check_no_body(request)
         try:
             new = secrets.rotate_secret(self.get_object(), actor=api_actor(request))
         except secrets.RotationRateLimited as exc:
