@@ -1,5 +1,7 @@
 """Fan-out: one event becomes one delivery per matching endpoint; the first batch goes on to ``sending``."""
 
+import json
+
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
@@ -9,7 +11,7 @@ from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
 from delivery.sending import send_claimed
-from subscriptions import conf
+from subscriptions import conf, filters
 from subscriptions.matching import matches
 from subscriptions.models import Endpoint
 
@@ -115,11 +117,28 @@ def _deliveries_for(events, endpoints, enough):
     rows = []
     for position, event in enumerate(events):
         more = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
-                for endpoint in endpoints.get(event.tenant_id, ()) if matches(endpoint.event_types, event.event_type)]
+                for endpoint in _wanting(event, endpoints.get(event.tenant_id, ()))]
         if position and len(rows) + len(more) > enough:
             return rows, events[position:]
         rows += more
     return rows, []
+
+
+def _wanting(event, endpoints):
+    """The endpoints that want ``event``: by its type, then by its content filter.
+
+    The body is parsed once per event, and only if one of them has a filter.
+    """
+    data = None
+    for endpoint in endpoints:
+        if not matches(endpoint.event_types, event.event_type):
+            continue
+        if endpoint.filter is not None:
+            if data is None:
+                data = json.loads(event.body)["data"]
+            if not filters.matches(endpoint.filter, event.event_type, data):
+                continue
+        yield endpoint
 
 
 def _create_deliveries(event_id, send_now, more_events, enough):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, signals
+from subscriptions import conf, filters, signals
 from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -23,6 +23,8 @@ from subscriptions.validation import (
 
 MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
+# What an endpoint gets and in what shape (issue 15).
+EDITABLE += ("filter",)
 
 
 def _validate_known_types(filters):
@@ -70,6 +72,7 @@ def validate_endpoint_fields(fields):
         "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
+        "filter": filters.validate,
     })
     conflicts = _credential_conflicts(fields)
     if conflicts:
@@ -103,12 +106,14 @@ def check_endpoint_cap(tenant, *, lock=False):
 
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None):
+                    rate_limit=None, metadata=None, secret=None,
+                    filter=None):  # the contract's field name
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
-              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
+              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
+              "filter": filter}
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
@@ -232,3 +237,14 @@ def enable_endpoint(endpoint):
 
 def delete_endpoint(endpoint):
     endpoint.delete()
+
+
+def filter_matches(endpoint, *, event_type, data, content_filter=None):
+    """Whether an event of ``event_type`` with ``data`` passes the endpoint's content filter, or
+    ``content_filter`` tried instead (validated first).  Event types are not considered: the filter alone."""
+    document = endpoint.filter if content_filter is None else content_filter
+    try:
+        filters.validate(document)
+    except ValidationError as exc:
+        raise ValidationError({"filter": exc.messages}) from None
+    return filters.matches(document, event_type, data)

@@ -63,6 +63,9 @@ class Endpoint(models.Model):
     rate_limit = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     disabled = models.BooleanField(default=False)
+    # What it gets and in what shape (issue 15; subscriptions/filters.py).
+    filter = models.JSONField(null=True, blank=True, default=None,
+                              help_text="Content filter over the event's type and data; null for every event.")
     disabled_reason = models.CharField(max_length=512, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

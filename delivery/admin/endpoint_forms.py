@@ -7,6 +7,9 @@ from delivery.admin.forms import BoundedJSONField, DomainFormMixin, OptionalJSON
 from subscriptions import endpoints
 from subscriptions.models import Endpoint, EventType
 
+# What an endpoint gets and in what shape (issue 15), in their own fieldset.
+SHAPE_FIELDS = ("filter",)
+
 
 class EndpointForm(DomainFormMixin, forms.ModelForm):
     url = forms.URLField(max_length=2048, assume_scheme="https",
@@ -20,6 +23,9 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
         field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
+        # What it gets and in what shape (issue 15).
+        fields += SHAPE_FIELDS
+        field_classes |= {"filter": BoundedJSONField}
 
     def domain_fields(self):
         """The editable fields as the domain functions take them."""
@@ -30,6 +36,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         fields["metadata"] = cleaned.get("metadata") or {}
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
+        fields.update({name: cleaned.get(name) for name in SHAPE_FIELDS})
         return fields
 
     def changed_fields(self):

@@ -7,7 +7,14 @@ limits) are the domain functions', which the views call.
 from rest_framework import serializers
 
 from subscriptions.api.base import KnownFieldsOnly
-from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
+from subscriptions.api.fields import (
+    ContentFilterField,
+    EventDataField,
+    EventTypeFilterField,
+    HeadersField,
+    JsonSchemaField,
+    MetadataField,
+)
 from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
 
 
@@ -58,6 +65,8 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     rate_limit = serializers.IntegerField(required=False, allow_null=True,
                                           help_text="Requests per second, 1 to 100000; null for none.")
     disabled = serializers.BooleanField(required=False, help_text="Stop (true) or resume (false) sending.")
+    # What it gets and in what shape (issue 15).
+    filter = ContentFilterField(required=False, allow_null=True)
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
@@ -67,6 +76,7 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at"]
+        fields += ["filter"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
@@ -84,6 +94,22 @@ class EndpointCreatedSerializer(EndpointSerializer):
 
     class Meta(EndpointSerializer.Meta):
         fields = EndpointSerializer.Meta.fields + ["secret"]
+
+
+class FilterTestSerializer(KnownFieldsOnly, serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, help_text="The event's type, as the filter's `type` sees it.")
+    data = EventDataField(help_text="The event's data: a JSON object.")
+    filter = ContentFilterField(required=False, allow_null=True, default=None,
+                                help_text="A filter to try instead of the saved one; left out or null: the saved one.")
+
+    def validate_data(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("data must be a JSON object.")
+        return data
+
+
+class FilterTestResultSerializer(serializers.Serializer):
+    matches = serializers.BooleanField(help_text="Whether the event passes the filter (event types aside).")
 
 
 class SecretSerializer(serializers.Serializer):

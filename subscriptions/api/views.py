@@ -179,6 +179,22 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
         endpoints.delete_endpoint(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(summary="Try the content filter on an event", request=s.FilterTestSerializer,
+                   responses={200: s.FilterTestResultSerializer},
+                   description="Whether an event with this `event_type` and `data` passes the endpoint's saved "
+                               "filter, or the `filter` given instead (checked as when saved: 400 names the bad "
+                               "path or operator). Event types are not considered; nothing is sent or saved.")
+    @action(detail=True, methods=["post"], url_path="filter-test")
+    def filter_test(self, request, tenant_uid=None, pk=None):
+        endpoint = self.get_object()
+        serializer = s.FilterTestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        with domain_errors("filter"):
+            matched = endpoints.filter_matches(endpoint, event_type=fields["event_type"], data=fields["data"],
+                                               content_filter=fields["filter"])
+        return Response({"matches": matched})
+
     @extend_schema(summary="Reveal the endpoint's signing secret", request=None,
                    responses={200: s.SecretSerializer})
     @action(detail=True, methods=["get"], url_path="secret")

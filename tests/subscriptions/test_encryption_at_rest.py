@@ -36,9 +36,12 @@ def test_the_migration_encrypts_plain_rows_and_its_reverse_decrypts_them(transac
         id="ep_m", tenant=tenant, url="https://u:pw-9@hooks.example.com/in?token=tk-9", headers={"X-Team": "hv-9"})
     old.get_model("hookplatform_subscriptions", "EndpointSecret").objects.create(endpoint=endpoint, key=SECRET)
 
-    _migrate(AFTER)
-    row = Endpoint.objects.get(pk="ep_m")
-    stored = str(Endpoint.objects.filter(pk="ep_m").values().get()) + EndpointSecret.objects.get().key
+    after = _migrate(AFTER)
+    # Only the columns the table has at 0003 and the model still has: later migrations add and move some.
+    then = {f.attname for f in after.get_model("hookplatform_subscriptions", "Endpoint")._meta.concrete_fields}
+    columns = [f.attname for f in Endpoint._meta.concrete_fields if f.attname in then]
+    row = Endpoint.objects.only(*columns).get(pk="ep_m")
+    stored = str(Endpoint.objects.filter(pk="ep_m").values(*columns).get()) + EndpointSecret.objects.get().key
     assert not any(plain in stored for plain in ("pw-9", "tk-9", "hv-9", SECRET))
     assert row.url == "https://u:<redacted>@hooks.example.com/in?token=<redacted>"
     assert row.url_to_send() == "https://u:pw-9@hooks.example.com/in?token=tk-9"
