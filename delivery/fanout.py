@@ -6,14 +6,14 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import states
+from delivery import states, wire
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
 from delivery.sending import send_claimed
 from subscriptions import conf, filters
 from subscriptions.matching import matches
-from subscriptions.models import Endpoint
+from subscriptions.models import Endpoint, PayloadFormat
 
 # Plain text and integer columns: no conversion from the database needed.
 EVENT_FIELDS = ("id", "tenant_id", "event_type", "body")
@@ -116,29 +116,34 @@ def _deliveries_for(events, endpoints, enough):
     """
     rows = []
     for position, event in enumerate(events):
-        more = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
-                for endpoint in _wanting(event, endpoints.get(event.tenant_id, ()))]
+        more = _deliveries_of(event, endpoints.get(event.tenant_id, ()))
         if position and len(rows) + len(more) > enough:
             return rows, events[position:]
         rows += more
     return rows, []
 
 
-def _wanting(event, endpoints):
-    """The endpoints that want ``event``: by its type, then by its content filter.
+def _deliveries_of(event, endpoints):
+    """One unsaved delivery per endpoint that wants ``event``, by its type and then its content filter,
+    with the body it sends when its endpoint's shape is not the event's own.
 
-    The body is parsed once per event, and only if one of them has a filter.
+    The event's body is parsed once, and only if one of them has a filter or
+    another shape; endpoints of one shape share its bytes.
     """
-    data = None
+    content, bodies, rows = None, {}, []
     for endpoint in endpoints:
         if not matches(endpoint.event_types, event.event_type):
             continue
-        if endpoint.filter is not None:
-            if data is None:
-                data = json.loads(event.body)["data"]
-            if not filters.matches(endpoint.filter, event.event_type, data):
-                continue
-        yield endpoint
+        if endpoint.filter is not None or endpoint.payload_format != PayloadFormat.STANDARD:
+            content = content or json.loads(event.body)
+        if endpoint.filter is not None and not filters.matches(endpoint.filter, event.event_type, content["data"]):
+            continue
+        if endpoint.payload_format not in bodies:
+            bodies[endpoint.payload_format] = wire.delivery_body(endpoint, event.pk, content)
+        body, content_type = bodies[endpoint.payload_format]
+        rows.append(Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id, body=body,
+                             content_type=content_type))
+    return rows
 
 
 def _create_deliveries(event_id, send_now, more_events, enough):

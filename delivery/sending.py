@@ -72,7 +72,8 @@ def _request_for(delivery):
     return wire.build_request(
         url=endpoint.url_to_send(),
         msg_id=delivery.event_id,
-        body=delivery.event.body,
+        body=delivery.event.body if delivery.body is None else delivery.body,  # its own shape, made at fan-out
+        content_type=delivery.content_type,
         secrets=active_secrets(endpoint),
         custom_headers=endpoint.headers_to_send(),
     )

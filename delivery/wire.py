@@ -18,7 +18,11 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
 from delivery.signing import sign
+from subscriptions import conf
+from subscriptions.models import PayloadFormat
 from subscriptions.validation import validate_json_depth
+
+JSON = "application/json"
 
 
 def _package_version():
@@ -48,20 +52,43 @@ def _iso(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def render_body(event_type, data, occurred_at):
-    """The exact bytes every attempt of this event sends: ``{"type", "timestamp", "data"}``."""
+def render_body(event_type, data, occurred_at, *, payload_format=PayloadFormat.STANDARD, event_id=None):
+    """The exact bytes every attempt sends: ``{"type", "timestamp", "data"}`` (the event's own body).
+
+    ``payload_format="cloudevents"``: a CloudEvents 1.0 JSON event (structured
+    mode) whose ``id`` is ``event_id`` (the ``webhook-id``), made at fan-out
+    from the event's own body and kept with the delivery.  ``occurred_at`` is a
+    datetime or the ISO text of the event's own body.
+    """
     if not isinstance(data, dict):
         raise ValidationError("data must be a JSON object.", code="invalid_data")
     validate_json_depth(data, "data", code="invalid_data")  # json.dumps would raise RecursionError
+    timestamp = occurred_at if isinstance(occurred_at, str) else _iso(occurred_at)
+    if payload_format == PayloadFormat.CLOUDEVENTS:
+        document = {"specversion": "1.0", "id": event_id, "source": conf.get().cloudevents_source,
+                    "type": event_type, "time": timestamp, "datacontenttype": JSON, "data": data}
+    else:
+        document = {"type": event_type, "timestamp": timestamp, "data": data}
     try:
-        body = json.dumps(
-            {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
-            cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-        )
+        body = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
         body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
     return body
+
+
+CONTENT_TYPES = {PayloadFormat.STANDARD: JSON, PayloadFormat.CLOUDEVENTS: "application/cloudevents+json"}
+
+
+def delivery_body(endpoint, event_id, content):
+    """``(body, content_type)`` a delivery to ``endpoint`` sends instead of the event's own body, or
+    ``(None, "")`` when it sends that one.  ``content`` is the event's own body, parsed."""
+    if endpoint.payload_format == PayloadFormat.STANDARD:
+        return None, ""
+    body = render_body(content["type"], content["data"], content["timestamp"],
+                       payload_format=endpoint.payload_format, event_id=event_id)
+    return body, CONTENT_TYPES[endpoint.payload_format]
 
 
 def signature_header(secrets, msg_id, timestamp, body):
@@ -69,13 +96,13 @@ def signature_header(secrets, msg_id, timestamp, body):
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
-def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None):
+def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None, content_type=JSON):
     """The exact request of one attempt: body bytes, the endpoint's own headers, then ours over them."""
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
     body_bytes = body.encode() if isinstance(body, str) else body
     headers = dict(custom_headers or {})
     headers.update({
-        "content-type": "application/json",
+        "content-type": content_type or JSON,
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": timestamp,

@@ -146,6 +146,14 @@ def _text(value):
     return "" if value is None else str(value)
 
 
+def _uri_reference(value):
+    """A non-empty URI-reference (CloudEvents' ``source``): printable ASCII, no spaces, at most 2,048 characters."""
+    text = str(value or "").strip()
+    if not text or len(text) > 2048 or not all("!" <= ch <= "~" for ch in text):
+        raise ValueError(f"{value!r} is not a URI-reference such as /billing or https://shop.example.com")
+    return text
+
+
 @dataclass(frozen=True)
 class Knob:
     """One row of the table: the setting's name, its default, the parser of its value and what it does."""
@@ -227,6 +235,11 @@ KNOBS = (
          "Key of the keyed hash API keys are stored as (empty: SECRET_KEY and its fallbacks).", secret=True),
     Knob("WEBHOOKS_API_KEY_PEPPER_FALLBACKS", (), _key_list,
          "Old peppers whose API keys still work (a list or \"p1,p2\").", secret=True),
+)
+# What an endpoint gets and in what shape (issue 15).
+KNOBS += (
+    Knob("WEBHOOKS_CLOUDEVENTS_SOURCE", "/hookplatform", _uri_reference,
+         "The `source` of CloudEvents bodies (a URI-reference naming this platform)."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions import conf, filters, signals
-from subscriptions.models import Endpoint, EventType, Tenant
+from subscriptions.models import Endpoint, EventType, PayloadFormat, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
 from subscriptions.ssrf import check_url
@@ -24,7 +24,7 @@ from subscriptions.validation import (
 MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
 # What an endpoint gets and in what shape (issue 15).
-EDITABLE += ("filter",)
+EDITABLE += ("filter", "payload_format")
 
 
 def _validate_known_types(filters):
@@ -63,6 +63,11 @@ def _validate_event_types(filters):
     _validate_known_types(filters)
 
 
+def _validate_payload_format(payload_format):
+    if payload_format not in PayloadFormat.values:
+        raise ValidationError(f"payload_format is one of {', '.join(PayloadFormat.values)}.", code="invalid")
+
+
 def validate_endpoint_fields(fields):
     """Validate whichever editable fields are given; errors are keyed by field."""
     validate_each(fields, {
@@ -73,6 +78,7 @@ def validate_endpoint_fields(fields):
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
         "filter": filters.validate,
+        "payload_format": _validate_payload_format,
     })
     conflicts = _credential_conflicts(fields)
     if conflicts:
@@ -107,13 +113,13 @@ def check_endpoint_cap(tenant, *, lock=False):
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None,
-                    filter=None):  # the contract's field name
+                    filter=None, payload_format=PayloadFormat.STANDARD):  # the contract's field names
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
-              "filter": filter}
+              "filter": filter, "payload_format": payload_format}
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)

@@ -41,6 +41,11 @@ class EventType(models.Model):
         return self.name
 
 
+class PayloadFormat(models.TextChoices):
+    STANDARD = "standard", "Standard Webhooks"
+    CLOUDEVENTS = "cloudevents", "CloudEvents 1.0 (structured JSON)"
+
+
 class Endpoint(models.Model):
     """A URL of a tenant's, and the event types it wants.
 
@@ -66,6 +71,8 @@ class Endpoint(models.Model):
     # What it gets and in what shape (issue 15; subscriptions/filters.py).
     filter = models.JSONField(null=True, blank=True, default=None,
                               help_text="Content filter over the event's type and data; null for every event.")
+    payload_format = models.CharField(max_length=16, choices=PayloadFormat.choices, default=PayloadFormat.STANDARD,
+                                      help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
     disabled_reason = models.CharField(max_length=512, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

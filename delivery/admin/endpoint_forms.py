@@ -5,15 +5,18 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 
 from delivery.admin.forms import BoundedJSONField, DomainFormMixin, OptionalJSONField
 from subscriptions import endpoints
-from subscriptions.models import Endpoint, EventType
+from subscriptions.models import Endpoint, EventType, PayloadFormat
 
 # What an endpoint gets and in what shape (issue 15), in their own fieldset.
-SHAPE_FIELDS = ("filter",)
+SHAPE_FIELDS = ("filter", "payload_format")
 
 
 class EndpointForm(DomainFormMixin, forms.ModelForm):
     url = forms.URLField(max_length=2048, assume_scheme="https",
                          widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
+    # What it gets and in what shape (issue 15); a form that leaves the format out means the default.
+    payload_format = forms.ChoiceField(choices=PayloadFormat.choices, required=False, initial=PayloadFormat.STANDARD,
+                                       help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
     replace_headers = OptionalJSONField(
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
@@ -37,6 +40,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
         fields.update({name: cleaned.get(name) for name in SHAPE_FIELDS})
+        fields["payload_format"] = fields["payload_format"] or PayloadFormat.STANDARD
         return fields
 
     def changed_fields(self):

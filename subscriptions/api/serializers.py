@@ -15,7 +15,7 @@ from subscriptions.api.fields import (
     JsonSchemaField,
     MetadataField,
 )
-from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
+from subscriptions.models import ApiKey, Endpoint, EventType, PayloadFormat, Tenant
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -67,6 +67,11 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     disabled = serializers.BooleanField(required=False, help_text="Stop (true) or resume (false) sending.")
     # What it gets and in what shape (issue 15).
     filter = ContentFilterField(required=False, allow_null=True)
+    payload_format = serializers.ChoiceField(
+        choices=PayloadFormat.values, required=False,
+        help_text="`standard` (default): `{\"type\", \"timestamp\", \"data\"}` as `application/json`; "
+                  "`cloudevents`: a CloudEvents 1.0 JSON event (structured mode, "
+                  "`application/cloudevents+json`), `id` the `webhook-id`. Signed alike.")
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
@@ -76,7 +81,7 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at"]
-        fields += ["filter"]
+        fields += ["filter", "payload_format"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
