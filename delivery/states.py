@@ -32,6 +32,7 @@ from django.utils import timezone
 from delivery.models import Delivery, fit
 from delivery.retry_policy import next_delay, parse_retry_after
 from delivery.returning import update_returning
+from delivery.wire import BodyError
 from subscriptions import conf
 
 Status = Delivery.Status
@@ -226,6 +227,8 @@ def settle(delivery, outcome, now, settings):
         return False
     delay = next_delay(delivery.attempt_count, settings.retry_schedule, jitter=settings.retry_jitter,
                        retry_after=parse_retry_after(outcome.retry_after, now))
+    if outcome.error_class == BodyError.__name__:  # no body to send: every attempt would fail alike
+        delay = None
     if delay is None:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.FAILED, now, None
         return True

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
 from delivery.signing import sign
-from subscriptions import conf
+from subscriptions import body_templates, conf
 from subscriptions.models import PayloadFormat
 from subscriptions.validation import validate_json_depth
 
@@ -81,14 +81,58 @@ def render_body(event_type, data, occurred_at, *, payload_format=PayloadFormat.S
 CONTENT_TYPES = {PayloadFormat.STANDARD: JSON, PayloadFormat.CLOUDEVENTS: "application/cloudevents+json"}
 
 
-def delivery_body(endpoint, event_id, content):
-    """``(body, content_type)`` a delivery to ``endpoint`` sends instead of the event's own body, or
-    ``(None, "")`` when it sends that one.  ``content`` is the event's own body, parsed."""
-    if endpoint.payload_format == PayloadFormat.STANDARD:
-        return None, ""
-    body = render_body(content["type"], content["data"], content["timestamp"],
-                       payload_format=endpoint.payload_format, event_id=event_id)
-    return body, CONTENT_TYPES[endpoint.payload_format]
+def _templated(endpoint):
+    return bool(endpoint.body_template) and conf.get().body_templates
+
+
+def has_own_shape(endpoint):
+    """Whether deliveries to ``endpoint`` send a body of their own rather than the event's."""
+    return endpoint.payload_format != PayloadFormat.STANDARD or _templated(endpoint)
+
+
+def delivery_bodies(items):
+    """``(body, content_type, body_error)`` of each ``(endpoint, event_id, content)``: what a delivery of
+    that event to that endpoint sends instead of the event's own body (``content``, parsed).
+
+    Made once, when the delivery is made, and kept with it.  ``(None, "", "")``:
+    the event's own body.  A body template (taking precedence over the
+    format) is rendered in one sandboxed batch; one that fails gives its
+    delivery a ``body_error`` and no body, and the others go on.
+    """
+    results, templated = [], []
+    for position, (endpoint, event_id, content) in enumerate(items):
+        if _templated(endpoint):
+            templated.append(position)
+            results.append(None)
+        elif endpoint.payload_format == PayloadFormat.STANDARD:
+            results.append((None, "", ""))
+        else:
+            body = render_body(content["type"], content["data"], content["timestamp"],
+                               payload_format=endpoint.payload_format, event_id=event_id)
+            results.append((body, CONTENT_TYPES[endpoint.payload_format], ""))
+    jobs = {}  # one render per template, content type and event
+    for position in templated:
+        endpoint, event_id, content = items[position]
+        jobs.setdefault((endpoint.body_template, endpoint.content_type, event_id),
+                        (endpoint.body_template, {**content, "id": event_id}, endpoint.content_type))
+    rendered = dict(zip(jobs, body_templates.render_many(list(jobs.values()))))
+    for position in templated:
+        endpoint, event_id, _ = items[position]
+        text, error = rendered[(endpoint.body_template, endpoint.content_type, event_id)]
+        content_type = endpoint.content_type or JSON
+        results[position] = (text, content_type, "") if error is None else (None, content_type, error[1][:512])
+    return results
+
+
+class BodyError(Exception):
+    """The delivery has no body to send: its template failed when it was made."""
+
+
+def delivery_request_body(delivery):
+    """``(body, content_type)`` of every attempt of ``delivery``; ``BodyError`` if it has none."""
+    if delivery.body_error:
+        raise BodyError(delivery.body_error)
+    return (delivery.event.body if delivery.body is None else delivery.body), delivery.content_type
 
 
 def signature_header(secrets, msg_id, timestamp, body):

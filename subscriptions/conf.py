@@ -240,6 +240,8 @@ KNOBS = (
 KNOBS += (
     Knob("WEBHOOKS_CLOUDEVENTS_SOURCE", "/hookplatform", _uri_reference,
          "The `source` of CloudEvents bodies (a URI-reference naming this platform)."),
+    Knob("WEBHOOKS_BODY_TEMPLATES", False, _flag,
+         "Let endpoints have a body template (sandboxed Jinja2, rendered in a child process)."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, filters, signals
+from subscriptions import body_templates, conf, filters, signals
 from subscriptions.models import Endpoint, EventType, PayloadFormat, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -24,7 +24,7 @@ from subscriptions.validation import (
 MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
 # What an endpoint gets and in what shape (issue 15).
-EDITABLE += ("filter", "payload_format")
+EDITABLE += ("filter", "payload_format", "body_template", "content_type")
 
 
 def _validate_known_types(filters):
@@ -68,6 +68,13 @@ def _validate_payload_format(payload_format):
         raise ValidationError(f"payload_format is one of {', '.join(PayloadFormat.values)}.", code="invalid")
 
 
+def _validate_body_template(source):
+    if source and not conf.get().body_templates:
+        raise ValidationError("Body templates are off on this platform (setting WEBHOOKS_BODY_TEMPLATES).",
+                              code="templates_off")
+    body_templates.validate_template(source)
+
+
 def validate_endpoint_fields(fields):
     """Validate whichever editable fields are given; errors are keyed by field."""
     validate_each(fields, {
@@ -79,6 +86,8 @@ def validate_endpoint_fields(fields):
         "metadata": validate_metadata,
         "filter": filters.validate,
         "payload_format": _validate_payload_format,
+        "body_template": _validate_body_template,
+        "content_type": body_templates.validate_content_type,
     })
     conflicts = _credential_conflicts(fields)
     if conflicts:
@@ -113,13 +122,15 @@ def check_endpoint_cap(tenant, *, lock=False):
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None,
-                    filter=None, payload_format=PayloadFormat.STANDARD):  # the contract's field names
+                    filter=None, payload_format=PayloadFormat.STANDARD,  # the contract's field names
+                    body_template="", content_type=""):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
-              "filter": filter, "payload_format": payload_format}
+              "filter": filter, "payload_format": payload_format, "body_template": body_template,
+              "content_type": content_type}
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
@@ -254,3 +265,23 @@ def filter_matches(endpoint, *, event_type, data, content_filter=None):
     except ValidationError as exc:
         raise ValidationError({"filter": exc.messages}) from None
     return filters.matches(document, event_type, data)
+
+
+def preview_body(endpoint, *, event_type=None, data=None, body_template=None, content_type=None):
+    """``(body, content_type)`` the endpoint's template (or the one given) makes of a sample event;
+    ``ValidationError`` on ``body_template`` when it fails, saying why."""
+    source = endpoint.body_template if body_template is None else body_template
+    content_type = (endpoint.content_type if content_type is None else content_type) or body_templates.JSON_TYPE
+    try:
+        _validate_body_template(source)
+        body_templates.validate_content_type(content_type)
+    except ValidationError as exc:
+        raise ValidationError({"body_template": exc.messages}) from None
+    if not source:
+        raise ValidationError({"body_template": ["This endpoint has no body template; give one to try."]})
+    default_type = next((name for name in endpoint.event_types if not name.endswith(".*")), "example.event")
+    context = body_templates.sample_context(event_type or default_type, data)
+    [(text, error)] = body_templates.render_many([(source, context, content_type)])
+    if error:
+        raise ValidationError({"body_template": [error[1]]})
+    return text, content_type

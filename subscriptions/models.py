@@ -73,6 +73,10 @@ class Endpoint(models.Model):
                               help_text="Content filter over the event's type and data; null for every event.")
     payload_format = models.CharField(max_length=16, choices=PayloadFormat.choices, default=PayloadFormat.STANDARD,
                                       help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
+    body_template = models.TextField(blank=True, default="",
+                                     help_text="Jinja2 template of the body (with WEBHOOKS_BODY_TEMPLATES on).")
+    content_type = models.CharField(max_length=255, blank=True, default="",
+                                    help_text="Content type of a templated body; empty: application/json.")
     disabled_reason = models.CharField(max_length=512, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

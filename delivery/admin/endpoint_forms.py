@@ -8,7 +8,7 @@ from subscriptions import endpoints
 from subscriptions.models import Endpoint, EventType, PayloadFormat
 
 # What an endpoint gets and in what shape (issue 15), in their own fieldset.
-SHAPE_FIELDS = ("filter", "payload_format")
+SHAPE_FIELDS = ("filter", "payload_format", "body_template", "content_type")
 
 
 class EndpointForm(DomainFormMixin, forms.ModelForm):

@@ -72,6 +72,14 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         help_text="`standard` (default): `{\"type\", \"timestamp\", \"data\"}` as `application/json`; "
                   "`cloudevents`: a CloudEvents 1.0 JSON event (structured mode, "
                   "`application/cloudevents+json`), `id` the `webhook-id`. Signed alike.")
+    body_template = serializers.CharField(
+        required=False, allow_blank=True, max_length=8192, trim_whitespace=False,
+        help_text="Only with `WEBHOOKS_BODY_TEMPLATES` on: a Jinja2 template of the body, rendered in a sandbox "
+                  "with the event's `type`, `timestamp`, `id` and `data` (use `| tojson` for values in JSON). "
+                  "Takes precedence over `payload_format`. Empty: no template.")
+    content_type = serializers.CharField(required=False, allow_blank=True, max_length=255,
+                                         help_text="Content type of a templated body; empty: `application/json` "
+                                                   "(JSON content types are checked to be JSON).")
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
@@ -81,7 +89,7 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at"]
-        fields += ["filter", "payload_format"]
+        fields += ["filter", "payload_format", "body_template", "content_type"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
@@ -115,6 +123,28 @@ class FilterTestSerializer(KnownFieldsOnly, serializers.Serializer):
 
 class FilterTestResultSerializer(serializers.Serializer):
     matches = serializers.BooleanField(help_text="Whether the event passes the filter (event types aside).")
+
+
+class TemplatePreviewSerializer(KnownFieldsOnly, serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, required=False,
+                                       help_text="The sample event's type; default: the endpoint's first type.")
+    data = EventDataField(required=False, allow_null=True, default=None,
+                          help_text="The sample event's data; default `{\"example\": true}`.")
+    body_template = serializers.CharField(required=False, allow_null=True, default=None, max_length=8192,
+                                          trim_whitespace=False,
+                                          help_text="A template to try instead of the saved one.")
+    content_type = serializers.CharField(required=False, allow_null=True, default=None, max_length=255,
+                                         help_text="A content type to try instead of the saved one.")
+
+    def validate_data(self, data):
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("data must be a JSON object.")
+        return data
+
+
+class TemplatePreviewResultSerializer(serializers.Serializer):
+    body = serializers.CharField(help_text="The rendered body, as a delivery would send it.")
+    content_type = serializers.CharField()
 
 
 class SecretSerializer(serializers.Serializer):

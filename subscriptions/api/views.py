@@ -195,6 +195,20 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
                                                content_filter=fields["filter"])
         return Response({"matches": matched})
 
+    @extend_schema(summary="Render the body template for a sample event", request=s.TemplatePreviewSerializer,
+                   responses={200: s.TemplatePreviewResultSerializer},
+                   description="The endpoint's saved template, or the `body_template` given instead, rendered as a "
+                               "delivery would be (sandboxed, bounded in time and size, JSON checked); 400 on "
+                               "`body_template` says why it failed. Nothing is sent or saved.")
+    @action(detail=True, methods=["post"], url_path="template-preview")
+    def template_preview(self, request, tenant_uid=None, pk=None):
+        endpoint = self.get_object()
+        serializer = s.TemplatePreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with domain_errors("body_template"):
+            body, content_type = endpoints.preview_body(endpoint, **serializer.validated_data)
+        return Response({"body": body, "content_type": content_type})
+
     @extend_schema(summary="Reveal the endpoint's signing secret", request=None,
                    responses={200: s.SecretSerializer})
     @action(detail=True, methods=["get"], url_path="secret")

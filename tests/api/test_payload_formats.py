@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from delivery.wire import delivery_body, render_body
+from delivery.wire import delivery_bodies, render_body
 from subscriptions import create_endpoint, update_endpoint
 from subscriptions.models import Endpoint
 
@@ -57,9 +57,9 @@ def test_the_cloudevents_body_is_made_from_the_events_own(settings, acme):
     settings.WEBHOOKS_CLOUDEVENTS_SOURCE = "https://shop.example.com"
     own = render_body("invoice.paid", {"amount": 1, "note": "ü"}, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
     endpoint = create_endpoint("acme", url=URL, payload_format="cloudevents")
-    body, content_type = delivery_body(endpoint, "msg_1", json.loads(own))
-    assert content_type == "application/cloudevents+json"
+    [(body, content_type, body_error)] = delivery_bodies([(endpoint, "msg_1", json.loads(own))])
+    assert content_type == "application/cloudevents+json" and body_error == ""
     assert body == ('{"specversion":"1.0","id":"msg_1","source":"https://shop.example.com","type":"invoice.paid",'
                     '"time":"2026-12-04T09:00:00.000000Z","datacontenttype":"application/json",'
                     '"data":{"amount":1,"note":"ü"}}')
-    assert delivery_body(create_endpoint("acme", url=URL), "msg_1", json.loads(own)) == (None, "")
+    assert delivery_bodies([(create_endpoint("acme", url=URL), "msg_1", json.loads(own))]) == [(None, "", "")]
