@@ -99,17 +99,20 @@ def delivery_bodies(items):
     format) is rendered in one sandboxed batch; one that fails gives its
     delivery a ``body_error`` and no body, and the others go on.
     """
-    results, templated = [], []
+    results, templated, formatted = [], [], {}
     for position, (endpoint, event_id, content) in enumerate(items):
         if _templated(endpoint):
             templated.append(position)
             results.append(None)
         elif endpoint.payload_format == PayloadFormat.STANDARD:
             results.append((None, "", ""))
-        else:
-            body = render_body(content["type"], content["data"], content["timestamp"],
-                               payload_format=endpoint.payload_format, event_id=event_id)
-            results.append((body, CONTENT_TYPES[endpoint.payload_format], ""))
+        else:  # endpoints of one format share the bytes of one event
+            key = (endpoint.payload_format, event_id)
+            if key not in formatted:
+                formatted[key] = (render_body(content["type"], content["data"], content["timestamp"],
+                                              payload_format=endpoint.payload_format, event_id=event_id),
+                                  CONTENT_TYPES[endpoint.payload_format], "")
+            results.append(formatted[key])
     jobs = {}  # one render per template, content type and event
     for position in templated:
         endpoint, event_id, content = items[position]

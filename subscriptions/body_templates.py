@@ -39,6 +39,8 @@ CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,6
 # A render that ended like this is hostile, not merely unlucky with the sample data: refused when saved.
 HOSTILE = ("security", "timeout", "too_big", "memory")
 STOPPED = ("timeout", f"The template took longer than {RENDER_SECONDS:g} s (or ran out of memory) and was stopped.")
+NOT_TRIED = ("timeout", f"The template took longer than {RENDER_SECONDS:g} s (or ran out of memory) for an earlier "
+                        "event of this batch and was not tried again.")
 
 
 class RenderError(Exception):
@@ -109,15 +111,19 @@ def render_many(jobs):
 
     The jobs run one after the other in forked children: a job that
     outlives ``RENDER_SECONDS`` or kills its child fails alone, and the jobs
-    after it go on in a new child.
+    after it go on in a new child (but for those of the same template, which
+    fail too: a batch spends at most ``RENDER_SECONDS`` on each template).
     """
-    results = {}
+    results, stopped = {}, set()
     pending = list(range(len(jobs)))
     while pending:
         finished, stuck = _run_child([(i, jobs[i]) for i in pending])
         results.update(finished)
         if stuck is not None:
             results[stuck] = (None, STOPPED)
+            stopped.add(jobs[stuck][0])
+        # A template stopped once is not tried again in this batch: each try could cost the whole time again.
+        results.update({i: (None, NOT_TRIED) for i in pending if i not in results and jobs[i][0] in stopped})
         pending = [i for i in pending if i not in results]
     return [results[i] for i in range(len(jobs))]
 

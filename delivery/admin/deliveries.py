@@ -153,7 +153,9 @@ class DeliveryAdmin(DashboardMixin, FastListMixin, TargetedSearchMixin, Confirme
 
     @admin.display(description="body sent")
     def payload(self, obj):
-        return pretty_json(obj.event.body)
+        if obj.body_error:  # its body template failed: nothing was ever sent
+            return f"None: {obj.body_error}"
+        return pretty_json(obj.event.body if obj.body is None else obj.body)  # its own shape (issue 15)
 
     @admin.display(description="attempt log")
     def attempt_log(self, obj):

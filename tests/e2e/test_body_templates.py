@@ -54,8 +54,9 @@ def test_template_endpoints_get_rendered_bodies_and_hostile_ones_fail_alone(own_
     assert texts[0].headers["content-type"] == "text/plain; charset=utf-8"
     assert len(receiver.wait_for(2, "/plain")) == 2
     for endpoint, says in [(hostile[path], says) for path, (_, says) in HOSTILE.items()] + [(bomb, "stopped")]:
-        failed = wait_until(lambda endpoint=endpoint: list(Delivery.objects.filter(endpoint=endpoint, status="failed")))
-        assert len(failed) == 2 and all(says in d.last_error for d in failed), (endpoint.url, failed[0].last_error)
+        failed = wait_until(lambda endpoint=endpoint: Delivery.objects.filter(endpoint=endpoint, status="failed")
+                            .count() == 2 and list(Delivery.objects.filter(endpoint=endpoint)))
+        assert all(says in d.last_error for d in failed), (endpoint.url, failed[0].last_error)
         [attempt] = Attempt.objects.filter(delivery=failed[0])  # failed for good at once: no retries
         assert attempt.error_class == "BodyError" and says in attempt.error_message
     time.sleep(1.5)

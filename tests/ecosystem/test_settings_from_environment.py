@@ -52,6 +52,10 @@ SAMPLES = {
     "WEBHOOKS_API_KEY_PEPPER": (PEPPER, PEPPER),
     "WEBHOOKS_API_KEY_PEPPER_FALLBACKS": ("old-one,old-two", ["old-one", "old-two"]),
 }
+SAMPLES |= {  # issue 15
+    "WEBHOOKS_CLOUDEVENTS_SOURCE": ("https://shop.example.com/billing", "https://shop.example.com/billing"),
+    "WEBHOOKS_BODY_TEMPLATES": ("on", True),
+}
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "
              "print(json.dumps({'settings': {row.name: getattr(s, row.attr) for row in conf.KNOBS}, "

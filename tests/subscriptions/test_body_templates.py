@@ -48,6 +48,15 @@ def test_hostile_templates_are_cut_alone_and_the_others_render():
         assert results[2 + 2 * position] == ('{"text": "Invoice b paid: 2", "id": "msg_1"}', None), name
 
 
+def test_a_template_stopped_once_is_not_tried_again_in_the_batch():
+    loop = HOSTILE["endless loop"][0]
+    results = render_many([(loop, context(), "text/plain"), (SLACK, context(invoice_id="a", amount=1), ""),
+                           (loop, context(n=2), "text/plain")])
+    assert results[0][1][0] == "timeout" and "was stopped" in results[0][1][1]
+    assert results[1][1] is None
+    assert results[2][1][0] == "timeout" and "not tried again" in results[2][1][1]
+
+
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_a_hostile_template_is_refused_when_saved(name):
     with pytest.raises(ValidationError) as refused:
