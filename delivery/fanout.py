@@ -1,15 +1,17 @@
 """Fan-out: one event becomes one delivery per matching endpoint; the first batch goes on to ``sending``."""
 
+import json
+
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import states
+from delivery import states, wire
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
 from delivery.sending import send_claimed
-from subscriptions import conf
+from subscriptions import conf, filters
 from subscriptions.matching import matches
 from subscriptions.models import Endpoint
 
@@ -108,18 +110,46 @@ def _claim_events(event_id, now, more_events):
 
 
 def _deliveries_for(events, endpoints, enough):
-    """Unsaved deliveries of ``events``, event by event, as long as they stay within ``enough``.
+    """Unsaved deliveries of ``events``, event by event, as long as they stay within ``enough``, each with
+    the body it sends when its endpoint's shape is not the event's own (``wire.delivery_bodies``).
 
     Returns ``(rows, events not taken)``; the first event is always taken whole.
     """
-    rows = []
+    rows, shaped, unreached = [], [], []
     for position, event in enumerate(events):
-        more = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
-                for endpoint in endpoints.get(event.tenant_id, ()) if matches(endpoint.event_types, event.event_type)]
+        more, more_shaped = _deliveries_of(event, endpoints.get(event.tenant_id, ()))
         if position and len(rows) + len(more) > enough:
-            return rows, events[position:]
+            unreached = events[position:]
+            break
         rows += more
-    return rows, []
+        shaped += more_shaped
+    bodies = wire.delivery_bodies([(row.endpoint, row.event_id, content) for row, content in shaped])
+    for (row, _), (body, content_type, body_error) in zip(shaped, bodies):
+        row.body, row.content_type, row.body_error = body, content_type, body_error
+    return rows, unreached
+
+
+def _deliveries_of(event, endpoints):
+    """One unsaved delivery per endpoint that wants ``event``, by its type and then its content filter;
+    and those whose endpoint has a shape of its own, with the event's content to make it from.
+
+    The event's body is parsed once, and only if an endpoint has a filter or
+    a shape of its own.
+    """
+    content, rows, shaped = None, [], []
+    for endpoint in endpoints:
+        if not matches(endpoint.event_types, event.event_type):
+            continue
+        own_shape = wire.has_own_shape(endpoint)
+        if endpoint.filter is not None or own_shape:
+            content = content or json.loads(event.body)
+        if endpoint.filter is not None and not filters.matches(endpoint.filter, event.event_type, content["data"]):
+            continue
+        row = Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
+        rows.append(row)
+        if own_shape:
+            shaped.append((row, content))
+    return rows, shaped
 
 
 def _create_deliveries(event_id, send_now, more_events, enough):

@@ -100,6 +100,12 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The bytes this delivery sends when its endpoint's shape differs from the event's own body
+    # (a CloudEvents or templated body), made once at fan-out; null: the event's body, as application/json.
+    body = models.TextField(null=True, blank=True, editable=False)
+    content_type = models.CharField(max_length=255, blank=True, default="", db_default="", editable=False)
+    # Why its body could not be made (a body template that failed): it fails without a request.
+    body_error = models.CharField(max_length=512, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         db_table = "hookplatform_delivery"

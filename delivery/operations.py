@@ -1,5 +1,6 @@
 """What people do to deliveries: resend one, recover an endpoint, cancel, send a test event."""
 
+import json
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from delivery import states
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
 from delivery.publishing import check_body
-from delivery.wire import render_body
+from delivery.wire import delivery_bodies, render_body
 from subscriptions import conf
 from subscriptions.event_types import live_event_type
 from subscriptions.models import Endpoint
@@ -88,7 +89,9 @@ def send_test_event(endpoint, event_type, data=None):
         event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
         token = states.new_token()
-        [delivery] = states.create_claimed([Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id)],
-                                           token, now=now)
+        [(own_body, content_type, body_error)] = delivery_bodies([(endpoint, event.pk, json.loads(body))])
+        [delivery] = states.create_claimed([Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id,
+                                                     body=own_body, content_type=content_type,
+                                                     body_error=body_error)], token, now=now)
         transaction.on_commit(lambda: enqueue_batch([delivery.pk], token, Attempt.Trigger.MANUAL))
     return event

@@ -94,10 +94,12 @@ def _door_options(endpoint):
 def _request_for(delivery):
     """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
     endpoint = delivery.endpoint
+    body, content_type = wire.delivery_request_body(delivery)  # its own shape, made at fan-out
     return wire.build_request(
         url=endpoint.url_to_send(),
         msg_id=delivery.event_id,
-        body=delivery.event.body,
+        body=body,
+        content_type=content_type,
         secrets=active_secrets(endpoint),
         custom_headers=endpoint.headers_to_send(),
         signature_scheme=endpoint.signature_scheme,

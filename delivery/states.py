@@ -33,6 +33,7 @@ from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, fit
 from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
 from delivery.returning import update_returning
+from delivery.wire import BodyError
 from subscriptions import conf
 
 Status = Delivery.Status
@@ -231,9 +232,13 @@ def settle(delivery, outcome, now, settings):
         delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.SUCCEEDED, now, None
         return False
     endpoint = delivery.endpoint
-    delay = None if gives_up_at_once(outcome.status, retry_on_4xx=endpoint.retry_on_4xx) else next_delay(
-        delivery.attempt_count, schedule_for(endpoint, settings), jitter=settings.retry_jitter,
-        retry_after=parse_retry_after(outcome.retry_after, now))
+    # No body to send (every attempt would fail alike), or the receiver refused the request itself.
+    if outcome.error_class == BodyError.__name__ or gives_up_at_once(outcome.status,
+                                                                     retry_on_4xx=endpoint.retry_on_4xx):
+        delay = None
+    else:
+        delay = next_delay(delivery.attempt_count, schedule_for(endpoint, settings), jitter=settings.retry_jitter,
+                           retry_after=parse_retry_after(outcome.retry_after, now))
     if delay is None:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = Status.FAILED, now, None
         return True

@@ -23,7 +23,11 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
 from delivery.signing import sign
+from subscriptions import body_templates, conf
+from subscriptions.models import PayloadFormat
 from subscriptions.validation import validate_json_depth
+
+JSON = "application/json"
 
 
 def _package_version():
@@ -76,20 +80,90 @@ def _iso(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def render_body(event_type, data, occurred_at):
-    """The exact bytes every attempt of this event sends: ``{"type", "timestamp", "data"}``."""
+def render_body(event_type, data, occurred_at, *, payload_format=PayloadFormat.STANDARD, event_id=None):
+    """The exact bytes every attempt sends: ``{"type", "timestamp", "data"}`` (the event's own body).
+
+    ``payload_format="cloudevents"``: a CloudEvents 1.0 JSON event (structured
+    mode) whose ``id`` is ``event_id`` (the ``webhook-id``), made at fan-out
+    from the event's own body and kept with the delivery.  ``occurred_at`` is a
+    datetime or the ISO text of the event's own body.
+    """
     if not isinstance(data, dict):
         raise ValidationError("data must be a JSON object.", code="invalid_data")
     validate_json_depth(data, "data", code="invalid_data")  # json.dumps would raise RecursionError
+    timestamp = occurred_at if isinstance(occurred_at, str) else _iso(occurred_at)
+    if payload_format == PayloadFormat.CLOUDEVENTS:
+        document = {"specversion": "1.0", "id": event_id, "source": conf.get().cloudevents_source,
+                    "type": event_type, "time": timestamp, "datacontenttype": JSON, "data": data}
+    else:
+        document = {"type": event_type, "timestamp": timestamp, "data": data}
     try:
-        body = json.dumps(
-            {"type": event_type, "timestamp": _iso(occurred_at), "data": data},
-            cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-        )
+        body = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
         body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
     return body
+
+
+CONTENT_TYPES = {PayloadFormat.STANDARD: JSON, PayloadFormat.CLOUDEVENTS: "application/cloudevents+json"}
+
+
+def _templated(endpoint):
+    return bool(endpoint.body_template) and conf.get().body_templates
+
+
+def has_own_shape(endpoint):
+    """Whether deliveries to ``endpoint`` send a body of their own rather than the event's."""
+    return endpoint.payload_format != PayloadFormat.STANDARD or _templated(endpoint)
+
+
+def delivery_bodies(items):
+    """``(body, content_type, body_error)`` of each ``(endpoint, event_id, content)``: what a delivery of
+    that event to that endpoint sends instead of the event's own body (``content``, parsed).
+
+    Made once, when the delivery is made, and kept with it.  ``(None, "", "")``:
+    the event's own body.  A body template (taking precedence over the
+    format) is rendered in one sandboxed batch; one that fails gives its
+    delivery a ``body_error`` and no body, and the others go on.
+    """
+    results, templated, formatted = [], [], {}
+    for position, (endpoint, event_id, content) in enumerate(items):
+        if _templated(endpoint):
+            templated.append(position)
+            results.append(None)
+        elif endpoint.payload_format == PayloadFormat.STANDARD:
+            results.append((None, "", ""))
+        else:  # endpoints of one format share the bytes of one event
+            key = (endpoint.payload_format, event_id)
+            if key not in formatted:
+                formatted[key] = (render_body(content["type"], content["data"], content["timestamp"],
+                                              payload_format=endpoint.payload_format, event_id=event_id),
+                                  CONTENT_TYPES[endpoint.payload_format], "")
+            results.append(formatted[key])
+    jobs = {}  # one render per template, content type and event
+    for position in templated:
+        endpoint, event_id, content = items[position]
+        jobs.setdefault((endpoint.body_template, endpoint.content_type, event_id),
+                        (endpoint.body_template, {**content, "id": event_id}, endpoint.content_type))
+    rendered = dict(zip(jobs, body_templates.render_many(list(jobs.values()))))
+    for position in templated:
+        endpoint, event_id, _ = items[position]
+        text, error = rendered[(endpoint.body_template, endpoint.content_type, event_id)]
+        content_type = endpoint.content_type or JSON
+        results[position] = (text, content_type, "") if error is None else (None, content_type, error[1][:512])
+    return results
+
+
+class BodyError(Exception):
+    """The delivery has no body to send: its template failed when it was made."""
+
+
+def delivery_request_body(delivery):
+    """``(body, content_type)`` of every attempt of ``delivery``; ``BodyError`` if it has none."""
+    if delivery.body_error:
+        raise BodyError(delivery.body_error)
+    return (delivery.event.body if delivery.body is None else delivery.body), delivery.content_type
 
 
 def signature_header(secrets, msg_id, timestamp, body):
@@ -97,14 +171,15 @@ def signature_header(secrets, msg_id, timestamp, body):
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
-def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None, signature_scheme="standard"):
+def build_request(*, url, msg_id, body, secrets, custom_headers, timestamp=None, content_type=JSON,
+                  signature_scheme="standard"):
     """The exact request of one attempt: body bytes, the endpoint's own headers, then ours over them."""
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
     body_bytes = body.encode() if isinstance(body, str) else body
     id_header, timestamp_header, signature_header_name = SIGNATURE_HEADERS[signature_scheme]
     headers = dict(custom_headers or {})
     headers.update({
-        "content-type": "application/json",
+        "content-type": content_type or JSON,
         "user-agent": USER_AGENT,
         id_header: msg_id,
         timestamp_header: timestamp,

@@ -202,6 +202,14 @@ def _logo_url(value):
     return text
 
 
+def _uri_reference(value):
+    """A non-empty URI-reference (CloudEvents' ``source``): printable ASCII, no spaces, at most 2,048 characters."""
+    text = str(value or "").strip()
+    if not text or len(text) > 2048 or not all("!" <= ch <= "~" for ch in text):
+        raise ValueError(f"{value!r} is not a URI-reference such as /billing or https://shop.example.com")
+    return text
+
+
 @dataclass(frozen=True)
 class Knob:
     """One row of the table: the setting's name, its default, the parser of its value and what it does."""
@@ -309,6 +317,13 @@ KNOBS = (
     Knob("WEBHOOKS_PORTAL_LOGO_URL", "", _logo_url, "URL of the logo the portal's pages show (empty: none)."),
     Knob("WEBHOOKS_PORTAL_ACCENT_COLOUR", "#1d4ed8", _colour,
          "Accent colour of the portal's buttons and links; white text must read on it."),
+)
+# What an endpoint gets and in what shape (issue 15).
+KNOBS += (
+    Knob("WEBHOOKS_CLOUDEVENTS_SOURCE", "/hookplatform", _uri_reference,
+         "The `source` of CloudEvents bodies (a URI-reference naming this platform)."),
+    Knob("WEBHOOKS_BODY_TEMPLATES", False, _flag,
+         "Let endpoints have a body template (sandboxed Jinja2, rendered in a child process)."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, endpoint_policy, receiver_auth, signals
-from subscriptions.models import Endpoint, EventType, Tenant
+from subscriptions import body_templates, conf, endpoint_policy, filters, receiver_auth, signals
+from subscriptions.models import Endpoint, EventType, PayloadFormat, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
 from subscriptions.ssrf import check_url
@@ -26,6 +26,8 @@ EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metad
             # Authentication to receivers (receiver_auth)
             "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2")
 EDITABLE += endpoint_policy.POLICY_FIELDS
+# What an endpoint gets and in what shape (issue 15).
+EDITABLE += ("filter", "payload_format", "body_template", "content_type")
 
 
 def _validate_known_types(filters):
@@ -64,6 +66,18 @@ def _validate_event_types(filters):
     _validate_known_types(filters)
 
 
+def _validate_payload_format(payload_format):
+    if payload_format not in PayloadFormat.values:
+        raise ValidationError(f"payload_format is one of {', '.join(PayloadFormat.values)}.", code="invalid")
+
+
+def _validate_body_template(source):
+    if source and not conf.get().body_templates:
+        raise ValidationError("Body templates are off on this platform (setting WEBHOOKS_BODY_TEMPLATES).",
+                              code="templates_off")
+    body_templates.validate_template(source)
+
+
 def validate_endpoint_fields(fields):
     """Validate whichever editable fields are given; errors are keyed by field."""
     validate_each(fields, {
@@ -78,6 +92,10 @@ def validate_endpoint_fields(fields):
         "tls_client_key": receiver_auth.validate_key,
         "tls_ca_bundle": receiver_auth.validate_ca_bundle,
         "oauth2": receiver_auth.validate_oauth2,
+        "filter": filters.validate,
+        "payload_format": _validate_payload_format,
+        "body_template": _validate_body_template,
+        "content_type": body_templates.validate_content_type,
     })
     conflicts = _credential_conflicts(fields)
     if any(name in fields for name in receiver_auth.TLS_FIELDS):
@@ -115,14 +133,18 @@ def check_endpoint_cap(tenant, *, lock=False):
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None,
                     signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url="",
-                    tls_client_cert="", tls_client_key="", tls_ca_bundle="", oauth2=None):
+                    tls_client_cert="", tls_client_key="", tls_ca_bundle="", oauth2=None,
+                    filter=None, payload_format=PayloadFormat.STANDARD,  # the contract's field names
+                    body_template="", content_type=""):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
               "tls_client_cert": tls_client_cert, "tls_client_key": tls_client_key,
-              "tls_ca_bundle": tls_ca_bundle, "oauth2": oauth2}
+              "tls_ca_bundle": tls_ca_bundle, "oauth2": oauth2,
+              "filter": filter, "payload_format": payload_format, "body_template": body_template,
+              "content_type": content_type}
     fields |= {"signature_scheme": signature_scheme, "retry_schedule": retry_schedule, "retry_on_4xx": retry_on_4xx,
                "timeout": timeout, "fallback_url": fallback_url}
     validate_endpoint_fields(fields)
@@ -259,3 +281,34 @@ def enable_endpoint(endpoint):
 
 def delete_endpoint(endpoint):
     endpoint.delete()
+
+
+def filter_matches(endpoint, *, event_type, data, content_filter=None):
+    """Whether an event of ``event_type`` with ``data`` passes the endpoint's content filter, or
+    ``content_filter`` tried instead (validated first).  Event types are not considered: the filter alone."""
+    document = endpoint.filter if content_filter is None else content_filter
+    try:
+        filters.validate(document)
+    except ValidationError as exc:
+        raise ValidationError({"filter": exc.messages}) from None
+    return filters.matches(document, event_type, data)
+
+
+def preview_body(endpoint, *, event_type=None, data=None, body_template=None, content_type=None):
+    """``(body, content_type)`` the endpoint's template (or the one given) makes of a sample event;
+    ``ValidationError`` on ``body_template`` when it fails, saying why."""
+    source = endpoint.body_template if body_template is None else body_template
+    content_type = (endpoint.content_type if content_type is None else content_type) or body_templates.JSON_TYPE
+    try:
+        _validate_body_template(source)
+        body_templates.validate_content_type(content_type)
+    except ValidationError as exc:
+        raise ValidationError({"body_template": exc.messages}) from None
+    if not source:
+        raise ValidationError({"body_template": ["This endpoint has no body template; give one to try."]})
+    default_type = next((name for name in endpoint.event_types if not name.endswith(".*")), "example.event")
+    context = body_templates.sample_context(event_type or default_type, data)
+    [(text, error)] = body_templates.render_many([(source, context, content_type)])
+    if error:
+        raise ValidationError({"body_template": [error[1]]})
+    return text, content_type

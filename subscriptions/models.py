@@ -41,6 +41,11 @@ class EventType(models.Model):
         return self.name
 
 
+class PayloadFormat(models.TextChoices):
+    STANDARD = "standard", "Standard Webhooks"
+    CLOUDEVENTS = "cloudevents", "CloudEvents 1.0 (structured JSON)"
+
+
 class Endpoint(models.Model):
     """A URL of a tenant's, and the event types it wants.
 
@@ -63,6 +68,15 @@ class Endpoint(models.Model):
     rate_limit = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     disabled = models.BooleanField(default=False)
+    # What it gets and in what shape (issue 15; subscriptions/filters.py).
+    filter = models.JSONField(null=True, blank=True, default=None,
+                              help_text="Content filter over the event's type and data; null for every event.")
+    payload_format = models.CharField(max_length=16, choices=PayloadFormat.choices, default=PayloadFormat.STANDARD,
+                                      help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
+    body_template = models.TextField(blank=True, default="",
+                                     help_text="Jinja2 template of the body (with WEBHOOKS_BODY_TEMPLATES on).")
+    content_type = models.CharField(max_length=255, blank=True, default="",
+                                    help_text="Content type of a templated body; empty: application/json.")
     disabled_reason = models.CharField(max_length=512, blank=True)
     # Edge policy: how requests to it are signed, timed and retried, and where a failed one goes next.
     signature_scheme = models.CharField(max_length=16, default="standard", db_default="standard",

@@ -81,7 +81,7 @@ class DeliveryAdmin(DashboardMixin, FastListMixin, TargetedSearchMixin, Confirme
     list_filter = ("status", event_type_filter("event__event_type"), TenantUidFilter, recent_filter("created_at"))
     confirmed_actions = (RESEND, CANCEL)
     change_list_template = "admin/hookplatform/delivery_change_list.html"  # links the dashboard
-    list_deferred = ("event__body", "endpoint__headers", "endpoint__metadata")
+    list_deferred = ("event__body", "endpoint__headers", "endpoint__metadata", "body")
     actions = None  # no bulk delete of the log; the confirmed actions are added in get_actions
     fieldsets = (
         (None, {"fields": ("state", "event_link", "event_type", "endpoint_link", "tenant", "attempt_count",
@@ -153,7 +153,9 @@ class DeliveryAdmin(DashboardMixin, FastListMixin, TargetedSearchMixin, Confirme
 
     @admin.display(description="body sent")
     def payload(self, obj):
-        return pretty_json(obj.event.body)
+        if obj.body_error:  # its body template failed: nothing was ever sent
+            return f"None: {obj.body_error}"
+        return pretty_json(obj.event.body if obj.body is None else obj.body)  # its own shape (issue 15)
 
     @admin.display(description="attempt log")
     def attempt_log(self, obj):

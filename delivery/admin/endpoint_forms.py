@@ -5,7 +5,10 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 
 from delivery.admin.forms import BoundedJSONField, DomainFormMixin, OptionalJSONField
 from subscriptions import endpoint_policy, endpoints, receiver_auth
-from subscriptions.models import Endpoint, EventType
+from subscriptions.models import Endpoint, EventType, PayloadFormat
+
+# What an endpoint gets and in what shape (issue 15), in their own fieldset.
+SHAPE_FIELDS = ("filter", "payload_format", "body_template", "content_type")
 
 PEM_WIDGET = forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField hp-wide-input", "spellcheck": "false"})
 OAUTH2_FIELDS = {"token_url": "oauth2_token_url", "client_id": "oauth2_client_id", "scope": "oauth2_scope",
@@ -15,6 +18,9 @@ OAUTH2_FIELDS = {"token_url": "oauth2_token_url", "client_id": "oauth2_client_id
 class EndpointForm(DomainFormMixin, forms.ModelForm):
     url = forms.URLField(max_length=2048, assume_scheme="https",
                          widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
+    # What it gets and in what shape (issue 15); a form that leaves the format out means the default.
+    payload_format = forms.ChoiceField(choices=PayloadFormat.choices, required=False, initial=PayloadFormat.STANDARD,
+                                       help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
     replace_headers = OptionalJSONField(
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
@@ -49,6 +55,9 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         fields += endpoint_policy.POLICY_FIELDS
         field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
         field_classes |= {"retry_schedule": OptionalJSONField}
+        # What it gets and in what shape (issue 15).
+        fields += SHAPE_FIELDS
+        field_classes |= {"filter": BoundedJSONField}
         widgets = {"tls_client_cert": PEM_WIDGET, "tls_ca_bundle": PEM_WIDGET}
         labels = {"tls_client_cert": "TLS client certificate", "tls_ca_bundle": "TLS CA bundle"}
         help_texts = {"retry_schedule": "Delays in seconds after each failed attempt, e.g. [10, 60, 600]; empty for "
@@ -78,6 +87,8 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         fields |= {name: cleaned.get(name) for name in endpoint_policy.POLICY_FIELDS}
         fields["signature_scheme"] = fields["signature_scheme"] or "standard"
         fields["fallback_url"] = fields["fallback_url"] or ""
+        fields.update({name: cleaned.get(name) for name in SHAPE_FIELDS})
+        fields["payload_format"] = fields["payload_format"] or PayloadFormat.STANDARD
         fields.update(self._receiver_auth_fields())
         return fields
 

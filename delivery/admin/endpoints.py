@@ -26,7 +26,7 @@ from delivery.admin.display import (
     rate_tone,
 )
 from delivery.admin.endpoint_actions import ENDPOINT_ACTIONS
-from delivery.admin.endpoint_forms import EndpointForm
+from delivery.admin.endpoint_forms import SHAPE_FIELDS, EndpointForm
 from delivery.admin.forms import adopt, staff_actor
 from delivery.admin.lists import FastListMixin, TargetedSearchMixin, TenantUidFilter
 from delivery.models import Delivery
@@ -75,6 +75,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     search_help_text = "Endpoint URL (part of it) or id, or tenant uid."
     confirmed_actions = ENDPOINT_ACTIONS
     list_deferred = ("headers", "metadata")
+    list_deferred += SHAPE_FIELDS
     autocomplete_fields = ("tenant",)
     readonly_fields = ("id", "state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                        "headers_shown", "signing_secret", "created", "updated", "health_24h",
@@ -83,6 +84,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
         ("Delivery policy", {"fields": POLICY_FIELDS}),
+        ("What it gets and in what shape", {"fields": SHAPE_FIELDS}),
         ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
@@ -96,7 +98,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
                                         "replace_headers")}),
                      ("Delivery policy", {"fields": POLICY_FIELDS}),
-                     ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS[1:]}))
+                     ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS[1:]}),
+                     ("What it gets and in what shape", {"fields": SHAPE_FIELDS}))
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList

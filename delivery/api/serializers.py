@@ -8,10 +8,11 @@ from rest_framework import serializers
 
 from delivery.header_caps import cap_headers
 from delivery.models import Attempt, Delivery, Event
+from subscriptions.api.base import KnownFieldsOnly
 from subscriptions.api.fields import EventDataField, HeadersField
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(KnownFieldsOnly, serializers.Serializer):
     event_type = serializers.CharField(max_length=128, help_text="A live event type of the catalogue.")
     data = EventDataField()
     idempotency_key = serializers.CharField(
@@ -20,13 +21,13 @@ class PublishSerializer(serializers.Serializer):
     )
 
 
-class TestEventSerializer(serializers.Serializer):
+class TestEventSerializer(KnownFieldsOnly, serializers.Serializer):
     event_type = serializers.CharField(max_length=128, help_text="A live event type of the catalogue.")
     data = EventDataField(required=False, allow_null=True, default=None,
                           help_text="The example's data; a small test object if left out.")
 
 
-class RecoverSerializer(serializers.Serializer):
+class RecoverSerializer(KnownFieldsOnly, serializers.Serializer):
     since = serializers.DateTimeField(help_text="Resend every failed delivery to the endpoint created since then "
                                                 "(at most WEBHOOKS_RECOVER_WINDOW, default 7 days, ago).")
 

@@ -17,7 +17,7 @@ from delivery.api import serializers as s
 from delivery.api.filters import DeliveryFilter
 from delivery.models import Attempt, Delivery, Event
 from delivery.selectors import endpoint_stats
-from subscriptions.api.base import ApiViewSet
+from subscriptions.api.base import ApiViewSet, check_no_body
 from subscriptions.api.errors import Conflict, domain_errors
 from subscriptions.api.pagination import AttemptPagination
 from subscriptions.api.schema import extend_schema
@@ -104,6 +104,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
                                "state; 409 while it is being sent or while its endpoint is disabled.")
     @action(detail=True, methods=["post"], filter_backends=[])
     def retry(self, request, tenant_uid=None, pk=None):
+        check_no_body(request)
         delivery = self.get_object()
         try:
             delivery = operations.retry_delivery(delivery)

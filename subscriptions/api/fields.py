@@ -37,3 +37,14 @@ class JsonSchemaField(serializers.JSONField):
                       "description": "The event's data: any JSON object."})
 class EventDataField(serializers.JSONField):
     pass
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True,
+                      "description": "Content filter over the event's `type` and `data` (dot paths such as "
+                                     "`data.customer.country`, list indexes allowed): a bare value means `$eq`; "
+                                     "operators `$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith "
+                                     "$contains`, combined with `$and $or $not`; several keys must all hold. "
+                                     "At most 4 kB. Null: every event of the endpoint's types.",
+                      "example": {"data.amount": {"$gte": 1000}, "data.currency": {"$in": ["EUR", "USD"]}}})
+class ContentFilterField(serializers.JSONField):
+    pass

@@ -73,6 +73,18 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+def close_request_bodies(result, generator, request, public):
+    """Postprocessing hook: request bodies take only their declared fields (``KnownFieldsOnly``)."""
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = media.get("schema", {}).get("$ref", "")
+            schema = result["components"]["schemas"].get(ref.rsplit("/", 1)[-1]) if ref else None
+            if method in WRITE_METHODS and schema and schema.get("type") == "object":
+                schema["additionalProperties"] = False
+    return result
+
+
 SCHEMA_SETTINGS = {
     "TITLE": "hookplatform API",
     "DESCRIPTION": (
@@ -87,5 +99,6 @@ SCHEMA_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "subscriptions.api.schema.add_error_responses",
+        "subscriptions.api.schema.close_request_bodies",
     ],
 }

@@ -6,8 +6,16 @@ limits) are the domain functions', which the views call.
 
 from rest_framework import serializers
 
-from subscriptions.api.fields import EventTypeFilterField, HeadersField, JsonSchemaField, MetadataField
-from subscriptions.models import ApiKey, Endpoint, EventType, Tenant
+from subscriptions.api.base import KnownFieldsOnly
+from subscriptions.api.fields import (
+    ContentFilterField,
+    EventDataField,
+    EventTypeFilterField,
+    HeadersField,
+    JsonSchemaField,
+    MetadataField,
+)
+from subscriptions.models import ApiKey, Endpoint, EventType, PayloadFormat, Tenant
 from subscriptions.receiver_auth import shown_oauth2
 
 
@@ -20,7 +28,7 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-class EventTypeSerializer(serializers.ModelSerializer):
+class EventTypeSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     schema = JsonSchemaField(required=False, allow_null=True)
 
     class Meta:
@@ -35,7 +43,7 @@ class EventTypeUpdateSerializer(EventTypeSerializer):
         read_only_fields = ["name", "created_at", "updated_at"]
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     metadata = MetadataField(required=False)
 
     class Meta:
@@ -58,7 +66,7 @@ class SecondsField(serializers.FloatField):
         return int(value) if value.is_integer() else value
 
 
-class OAuth2Serializer(serializers.Serializer):
+class OAuth2Serializer(KnownFieldsOnly, serializers.Serializer):
     """OAuth2 client credentials (RFC 6749 4.4) the worker uses to get the bearer token it sends."""
 
     token_url = serializers.CharField(help_text="Token endpoint (checked like the endpoint URL).")
@@ -75,7 +83,7 @@ class OAuth2Serializer(serializers.Serializer):
 PEM_FIELD = {"required": False, "allow_blank": True, "trim_whitespace": False}
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
     event_types = EventTypeFilterField(required=False)
     headers = HeadersField(required=False)
@@ -83,6 +91,21 @@ class EndpointSerializer(serializers.ModelSerializer):
     rate_limit = serializers.IntegerField(required=False, allow_null=True,
                                           help_text="Requests per second, 1 to 100000; null for none.")
     disabled = serializers.BooleanField(required=False, help_text="Stop (true) or resume (false) sending.")
+    # What it gets and in what shape (issue 15).
+    filter = ContentFilterField(required=False, allow_null=True)
+    payload_format = serializers.ChoiceField(
+        choices=PayloadFormat.values, required=False,
+        help_text="`standard` (default): `{\"type\", \"timestamp\", \"data\"}` as `application/json`; "
+                  "`cloudevents`: a CloudEvents 1.0 JSON event (structured mode, "
+                  "`application/cloudevents+json`), `id` the `webhook-id`. Signed alike.")
+    body_template = serializers.CharField(
+        required=False, allow_blank=True, max_length=8192, trim_whitespace=False,
+        help_text="Only with `WEBHOOKS_BODY_TEMPLATES` on: a Jinja2 template of the body, rendered in a sandbox "
+                  "with the event's `type`, `timestamp`, `id` and `data` (use `| tojson` for values in JSON). "
+                  "Takes precedence over `payload_format`. Empty: no template.")
+    content_type = serializers.CharField(required=False, allow_blank=True, max_length=255,
+                                         help_text="Content type of a templated body; empty: `application/json` "
+                                                   "(JSON content types are checked to be JSON).")
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
@@ -125,6 +148,7 @@ class EndpointSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at",
                   "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2"]
         fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
+        fields += ["filter", "payload_format", "body_template", "content_type"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
@@ -151,7 +175,7 @@ class EndpointCreatedSerializer(EndpointSerializer):
         fields = EndpointSerializer.Meta.fields + ["secret"]
 
 
-class PortalSessionSerializer(serializers.Serializer):
+class PortalSessionSerializer(KnownFieldsOnly, serializers.Serializer):
     read_only = serializers.BooleanField(default=False, help_text="The portal shows, but changes nothing.")
     expires_in = serializers.IntegerField(required=False, min_value=1, max_value=24 * 3600,
                                           help_text="Seconds the link works (default WEBHOOKS_PORTAL_LINK_AGE, "
@@ -161,6 +185,44 @@ class PortalSessionSerializer(serializers.Serializer):
 class PortalSessionCreatedSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Open it in a browser, once, to enter the tenant's portal.")
     expires_at = serializers.DateTimeField(help_text="The link opens nothing after this.")
+
+
+class FilterTestSerializer(KnownFieldsOnly, serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, help_text="The event's type, as the filter's `type` sees it.")
+    data = EventDataField(help_text="The event's data: a JSON object.")
+    filter = ContentFilterField(required=False, allow_null=True, default=None,
+                                help_text="A filter to try instead of the saved one; left out or null: the saved one.")
+
+    def validate_data(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("data must be a JSON object.")
+        return data
+
+
+class FilterTestResultSerializer(serializers.Serializer):
+    matches = serializers.BooleanField(help_text="Whether the event passes the filter (event types aside).")
+
+
+class TemplatePreviewSerializer(KnownFieldsOnly, serializers.Serializer):
+    event_type = serializers.CharField(max_length=128, required=False,
+                                       help_text="The sample event's type; default: the endpoint's first type.")
+    data = EventDataField(required=False, allow_null=True, default=None,
+                          help_text="The sample event's data; default `{\"example\": true}`.")
+    body_template = serializers.CharField(required=False, allow_null=True, default=None, max_length=8192,
+                                          trim_whitespace=False,
+                                          help_text="A template to try instead of the saved one.")
+    content_type = serializers.CharField(required=False, allow_null=True, default=None, max_length=255,
+                                         help_text="A content type to try instead of the saved one.")
+
+    def validate_data(self, data):
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("data must be a JSON object.")
+        return data
+
+
+class TemplatePreviewResultSerializer(serializers.Serializer):
+    body = serializers.CharField(help_text="The rendered body, as a delivery would send it.")
+    content_type = serializers.CharField()
 
 
 class SecretSerializer(serializers.Serializer):
@@ -182,7 +244,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         return api_key.revoked_at is not None
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     tenant = serializers.CharField(max_length=128, required=False, allow_null=True, default=None,
                                    help_text="A tenant uid for a tenant key; omit or null for a platform key.")

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from subscriptions import endpoints, event_types, portal_links, secrets, tenants
 from subscriptions.api import serializers as s
-from subscriptions.api.base import ApiViewSet
+from subscriptions.api.base import ApiViewSet, check_no_body
 from subscriptions.api.errors import domain_errors
 from subscriptions.api.permissions import PlatformKeyForWrites, PlatformKeyOnly, PlatformKeyRequired
 from subscriptions.api.schema import extend_schema
@@ -211,6 +211,36 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
         endpoints.delete_endpoint(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(summary="Try the content filter on an event", request=s.FilterTestSerializer,
+                   responses={200: s.FilterTestResultSerializer},
+                   description="Whether an event with this `event_type` and `data` passes the endpoint's saved "
+                               "filter, or the `filter` given instead (checked as when saved: 400 names the bad "
+                               "path or operator). Event types are not considered; nothing is sent or saved.")
+    @action(detail=True, methods=["post"], url_path="filter-test")
+    def filter_test(self, request, tenant_uid=None, pk=None):
+        endpoint = self.get_object()
+        serializer = s.FilterTestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        with domain_errors("filter"):
+            matched = endpoints.filter_matches(endpoint, event_type=fields["event_type"], data=fields["data"],
+                                               content_filter=fields["filter"])
+        return Response({"matches": matched})
+
+    @extend_schema(summary="Render the body template for a sample event", request=s.TemplatePreviewSerializer,
+                   responses={200: s.TemplatePreviewResultSerializer},
+                   description="The endpoint's saved template, or the `body_template` given instead, rendered as a "
+                               "delivery would be (sandboxed, bounded in time and size, JSON checked); 400 on "
+                               "`body_template` says why it failed. Nothing is sent or saved.")
+    @action(detail=True, methods=["post"], url_path="template-preview")
+    def template_preview(self, request, tenant_uid=None, pk=None):
+        endpoint = self.get_object()
+        serializer = s.TemplatePreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with domain_errors("body_template"):
+            body, content_type = endpoints.preview_body(endpoint, **serializer.validated_data)
+        return Response({"body": body, "content_type": content_type})
+
     @extend_schema(summary="Reveal the endpoint's signing secret", request=None,
                    responses={200: s.SecretSerializer})
     @action(detail=True, methods=["get"], url_path="secret")
@@ -227,6 +257,7 @@ class EndpointViewSet(EndpointLookupMixin, ReadMixin, ApiViewSet):
                                "per endpoint and hour: more answer 429 with `Retry-After`.")
     @action(detail=True, methods=["post"], url_path="secret/rotate")
     def rotate(self, request, tenant_uid=None, pk=None):
+        check_no_body(request)
         try:
             new = secrets.rotate_secret(self.get_object(), actor=api_actor(request))
         except secrets.RotationRateLimited as exc:

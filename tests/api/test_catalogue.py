@@ -83,7 +83,9 @@ def test_tenant_lifecycle(platform):
     assert created.status_code == 201, created.json()
     assert created.json()["uid"] == "org_42"
     assert platform.get("/api/v1/tenants/org_42/").json()["metadata"] == {"plan": "pro"}
-    changed = platform.patch("/api/v1/tenants/org_42/", {"name": "Renamed", "uid": "ignored"}, format="json")
+    renamed = platform.patch("/api/v1/tenants/org_42/", {"name": "Renamed", "uid": "other"}, format="json")
+    assert renamed.status_code == 400 and renamed.json() == {"uid": ["This field is read-only."]}
+    changed = platform.patch("/api/v1/tenants/org_42/", {"name": "Renamed"}, format="json")
     assert changed.json()["name"] == "Renamed" and changed.json()["uid"] == "org_42"
     assert [t["uid"] for t in platform.get("/api/v1/tenants/").json()["results"]] == ["org_42"]
     assert platform.delete("/api/v1/tenants/org_42/").status_code == 204

@@ -66,6 +66,10 @@ SAMPLES = {
     "WEBHOOKS_PORTAL_LOGO_URL": ("https://cdn.example.com/logo.svg", "https://cdn.example.com/logo.svg"),
     "WEBHOOKS_PORTAL_ACCENT_COLOUR": ("#aa3300", "#aa3300"),
 }
+SAMPLES |= {  # issue 15
+    "WEBHOOKS_CLOUDEVENTS_SOURCE": ("https://shop.example.com/billing", "https://shop.example.com/billing"),
+    "WEBHOOKS_BODY_TEMPLATES": ("on", True),
+}
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "
              "print(json.dumps({'settings': {row.name: getattr(s, row.attr) for row in conf.KNOBS}, "

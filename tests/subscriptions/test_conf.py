@@ -78,6 +78,9 @@ BAD_VALUES = {
     "WEBHOOKS_RETENTION": ["-1d", "1h"],  # 1h: shorter than the idempotency window
     "WEBHOOKS_DISPATCH_MAX_BATCHES": ["0"],
 }
+BAD_VALUES |= {  # issue 15
+    "WEBHOOKS_CLOUDEVENTS_SOURCE": ["", "has space", "/caf\u00e9", "/x" * 1025],
+}
 
 
 @pytest.mark.parametrize("name, value", [(name, value) for name, values in BAD_VALUES.items() for value in values])
