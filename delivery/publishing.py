@@ -19,6 +19,18 @@ from subscriptions.models import Tenant
 from subscriptions.tenants import resolve_tenant
 from subscriptions.validation import validate_tenant_uid
 
+# Which argument a refusal's code is about (the API's 400s and ``publish_many``'s messages name it).
+FIELD_OF = {
+    "unknown_event_type": "event_type",
+    "archived_event_type": "event_type",
+    "invalid_event_type": "event_type",
+    "invalid_data": "data",
+    "schema_mismatch": "data",
+    "invalid_schema": "data",
+    "too_large": "data",
+    "invalid": "idempotency_key",
+}
+
 
 def _validator(event_type):
     known = getattr(event_type, "validator", None)  # a type_cache entry keeps its validator
@@ -73,12 +85,12 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
     both up first.
     """
     occurred_at = occurred_at or timezone.now()
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     if isinstance(tenant, str):
         validate_tenant_uid(tenant)
     known = type_cache.known_type(event_type)
     try:
-        body = _body(known, data, occurred_at)
+        body = checked_body(known, data, occurred_at)
     except ValidationError:
         body = None  # perhaps against a schema changed since: the looked-up path says for sure
     event = Event(event_type=known.name, body=body, idempotency_key=idempotency_key, occurred_at=occurred_at)
@@ -95,13 +107,15 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
                               occurred_at=occurred_at)
 
 
-def _body(type_entry, data, occurred_at):
+def checked_body(type_entry, data, occurred_at):
+    """The event's body, rendered and checked (size, schema)."""
     body = render_body(type_entry.name, data, occurred_at)
     check_body(type_entry, body)
     return body
 
 
-def _check_key(idempotency_key):
+def check_key(idempotency_key):
+    """An idempotency key is a string of 1 to 255 characters without NUL (code "invalid")."""
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or "\x00" in idempotency_key
                                         or not 1 <= len(idempotency_key) <= 255):
         raise ValidationError("idempotency_key must be a string of 1 to 255 characters, without NUL.",
@@ -117,7 +131,7 @@ def _publish_looked_up(event_type, data, *, tenant, idempotency_key, occurred_at
     settings = conf.get()
     type_cache.forget(event_type)
     type_entry = type_cache.known_type(event_type)  # read again, and remembered as it is now
-    body = _body(type_entry, data, occurred_at)
+    body = checked_body(type_entry, data, occurred_at)
     tenant = resolve_tenant(tenant)
     event = Event(tenant=tenant, event_type=type_entry.name, body=body,
                   idempotency_key=idempotency_key, occurred_at=occurred_at)

@@ -10,9 +10,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from delivery import operations, publishing
+from delivery import bulk_publishing, operations, publishing
 from delivery.api import serializers as s
 from delivery.api.filters import DeliveryFilter
 from delivery.models import Attempt, Delivery, Event
@@ -71,6 +72,24 @@ class EventViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
             event = publishing.publish(fields["event_type"], fields["data"], tenant=self.tenant,
                                        idempotency_key=fields["idempotency_key"])
         return Response(s.EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Publish up to 100 events at once", request=s.BatchPublishSerializer,
+                   responses={202: s.BatchPublishedSerializer,
+                              400: OpenApiResponse(ErrorSerializer, description="Each bad event by its index "
+                                                   "(`events.<index>.<field>`); nothing was published.")},
+                   description="All of the events or none: one bad event refuses the request. Each event is "
+                               "answered as `POST .../events/` would answer it, in the order sent; a known "
+                               "`idempotency_key` answers the first event.")
+    @action(detail=False, methods=["post"], url_path="batch", filter_backends=[], pagination_class=None)
+    def batch(self, request, tenant_uid=None):
+        serializer = s.BatchPublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items = [{**fields, "tenant": self.tenant} for fields in serializer.validated_data["events"]]
+        try:
+            events = bulk_publishing.publish_many(items)
+        except DjangoValidationError as exc:
+            raise ValidationError({f"events.{where}": messages for where, messages in exc.message_dict.items()})
+        return Response({"events": s.EventSerializer(events, many=True).data}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(
