@@ -11,11 +11,15 @@ host opened and commits afterwards (its commit not counted).
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import root  # noqa: E402
+
+root.use()
 from bench import harness  # noqa: E402
 
 PADDING = 700
@@ -128,6 +132,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--json", action="store_true", help="one JSON object (for run_all.py)")
+    parser.add_argument("--root", help="measure another checkout's code (see bench/root.py)")
     args = parser.parse_args()
     harness.setup_django()
     if args.profile:
@@ -135,13 +141,13 @@ def main():
             print("SQL:", sql)
         profile(args.calls)
         return
-    print("alone", alone(args.calls))
-    print("in host transaction", in_host_transaction(args.calls))
+    result = {"alone": alone(args.calls), "in_transaction": in_host_transaction(args.calls)}
     try:
-        print("publish_many", bulk())
+        result["many"] = bulk()
     except ImportError:
-        print("publish_many: not available")
+        result["many"] = None  # code before publish_many
     harness.reset_data()
+    print(json.dumps(result) if args.json else result)
 
 
 if __name__ == "__main__":
