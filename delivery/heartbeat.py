@@ -60,18 +60,21 @@ class Beat:
         self.thread = None
 
     def start(self):
-        announce()
+        # Only this thread touches the database: the main process forks pool children later on,
+        # and they must not inherit a connection of its main thread.
         self.thread = threading.Thread(target=self._run, name="hookplatform-heartbeat", daemon=True)
         self.thread.start()
 
     def _run(self):
         interval = conf.get().heartbeat_interval
-        while not self.stopped.wait(interval):
+        while True:
             try:
                 announce()
             except Exception as exc:  # the database is away: announce again next time
                 logger.warning("heartbeat not written: %s: %s", type(exc).__name__, exc)
                 connection.close()
+            if self.stopped.wait(interval):
+                break
         connection.close()
 
     def stop(self):

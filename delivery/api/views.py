@@ -24,15 +24,7 @@ from subscriptions.api.pagination import AttemptPagination
 from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, EndpointLookupMixin, TenantScopedMixin, get_or_404
 from subscriptions.api.serializers import ErrorSerializer
 
-EVENT_ERRORS = {
-    "unknown_event_type": "event_type",
-    "archived_event_type": "event_type",
-    "invalid_event_type": "event_type",
-    "invalid_data": "data",
-    "schema_mismatch": "data",
-    "too_large": "data",
-    "invalid": "idempotency_key",
-}
+EVENT_ERRORS = publishing.FIELD_OF
 
 
 def paginated_attempts(view, attempts):
@@ -74,12 +66,11 @@ class EventViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(s.EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Publish up to 100 events at once", request=s.BatchPublishSerializer,
-                   responses={202: s.BatchPublishedSerializer,
-                              400: OpenApiResponse(ErrorSerializer, description="Each bad event by its index "
-                                                   "(`events.<index>.<field>`); nothing was published.")},
-                   description="All of the events or none: one bad event refuses the request. Each event is "
-                               "answered as `POST .../events/` would answer it, in the order sent; a known "
-                               "`idempotency_key` answers the first event.")
+                   responses={202: s.BatchPublishedSerializer},
+                   description="All of the events or none: one bad event refuses the request with `400`, "
+                               "naming each bad event by its index (`events.<index>.<field>`), and nothing is "
+                               "published. Each event is answered as `POST .../events/` would answer it, in the "
+                               "order sent; a known `idempotency_key` answers the first event.")
     @action(detail=False, methods=["post"], url_path="batch", filter_backends=[], pagination_class=None)
     def batch(self, request, tenant_uid=None):
         serializer = s.BatchPublishSerializer(data=request.data)
