@@ -5,8 +5,13 @@
 
 Sections: throughput (ours, django-webhook side by side, the raw
 requests.Session ceiling), latency, fan-out, slow endpoints, backlog,
-memory.  ``--small`` is the few-hundred-delivery version CI runs (SQLite or
-PostgreSQL, no peer, no slow endpoint, no timing assertions).  Every load is
+memory, publish (one ``publish`` alone and in a host transaction,
+``publish_many``), failover (SIGKILL of every worker), scaleout (three nodes
+against one node of three processes).  ``--before CHECKOUT`` runs the last
+three against another checkout's code too (its own database, DATABASE_URL
+plus ``_before``), side by side in one run, with ratios.  ``--small`` is
+the few-hundred-delivery version CI runs (SQLite or PostgreSQL, no peer, no
+slow endpoint, no failover or scale-out, no timing assertions).  Every load is
 bounded in count and time and goes to 127.0.0.1 only.
 """
 
@@ -20,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness  # noqa: E402
 
 FULL = {"events": 500, "endpoints": 4, "rate": 50, "seconds": 20, "fanout": 10_000, "slow_rate": 20,
-        "slow_seconds": 20, "backlog": 1_000_000, "backlog_batches": 20, "memory": 100_000}
+        "slow_seconds": 20, "backlog": 1_000_000, "backlog_batches": 20, "memory": 100_000, "publish_calls": 2000}
 SMALL = {"events": 50, "endpoints": 4, "rate": 10, "seconds": 2, "fanout": 100, "slow_rate": 0,
-         "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400}
-SECTIONS = ("throughput", "latency", "fanout", "slow", "backlog", "memory")
+         "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400, "publish_calls": 200}
+SECTIONS = ("throughput", "latency", "fanout", "slow", "backlog", "memory", "publish", "failover", "scaleout")
+SMALL_SECTIONS = SECTIONS[:-2]  # a worker killed and three nodes are minutes of a CI run
 
 
 class Table:
@@ -136,13 +142,83 @@ def memory(table, size, args):
               f"{rate(r['received'], r['seconds'])}")
 
 
+def _script(name, args, *extra):
+    """{"after": result, "before": result or None}: a bench script run on this checkout and on ``--before``."""
+    import json
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    results = {}
+    for label, root in (("before", args.before), ("after", None)):
+        if label == "before" and not root:
+            results[label] = None
+            continue
+        env = dict(os.environ)
+        if root:
+            env["DATABASE_URL"] = env["DATABASE_URL"] + "_before"
+        command = [sys.executable, str(here / name), "--json", *extra] + (["--root", root] if root else [])
+        # cwd: Celery puts the working directory on sys.path, which must be the measured checkout.
+        out = subprocess.run(command, env=env, capture_output=True, text=True, check=True,
+                             cwd=root or here.parent).stdout
+        results[label] = json.loads(out.strip().splitlines()[-1])
+    return results
+
+
+def _pair(table, section, measure, results, pick, fmt, note="", better="lower"):
+    """One row: after's value, and before's with the ratio when measured."""
+    after = pick(results["after"])
+    if results["before"] is None or pick(results["before"]) is None:
+        table.add(section, measure, fmt(after), note)
+        return
+    before = pick(results["before"])
+    ratio = (before / after if better == "lower" else after / before) if after and before else float("nan")
+    table.add(section, measure, f"{fmt(before)} -> {fmt(after)}", f"{ratio:.1f}x better; {note}".rstrip("; "))
+
+
+def publish(table, size, args):
+    r = _script("publish_cost.py", args, "--calls", str(size["publish_calls"]))
+    ms = lambda v: f"{v:.2f} ms"  # noqa: E731
+    for key, label in (("alone", "alone, own commit and hand-off"), ("in_transaction", "in a host transaction")):
+        _pair(table, "publish", f"publish p50, {label}", r, lambda x, k=key: x[k]["p50"], ms,
+              "target <= 1.2 ms" if key == "alone" else "target: adds <= 0.6 ms")
+        _pair(table, "publish", f"publish p99, {label}", r, lambda x, k=key: x[k]["p99"], ms,
+              "target <= 3 ms" if key == "alone" else "")
+    _pair(table, "publish", "publish_many, calls of 1,000 (best of 5)", r,
+          lambda x: x["many"]["events_per_s"] if x["many"] else None, lambda v: f"{v:,.0f} events/s",
+          "target >= 20,000/s", better="higher")
+
+
+def failover(table, size, args):
+    r = _script("failover.py", args, "--events", str(size["events"]), "--endpoints", str(size["endpoints"]))
+    _pair(table, "failover", "SIGKILL every worker: new worker's start to last delivery", r,
+          lambda x: x["seconds"], lambda v: f"{v:.1f} s", "target <= 30 s")
+    for label in ("before", "after"):
+        x = r[label]
+        if x:
+            table.add("failover", f"{label}: delivered / duplicates / in flight at the kill",
+                      f"{x['received']}/{x['total']} / {x['duplicates']} / {x['in_flight']}",
+                      f"killed after {x['at_kill']} arrived" + ("" if x["complete"] else " TIMED OUT"))
+
+
+def scaleout(table, size, args):
+    r = _script("scale_out.py", args, "--events", str(size["events"]), "--endpoints", str(size["endpoints"]))
+    x = r["after"]
+    three, one = x["three_nodes"], x["one_node"]
+    table.add("scale-out", "three nodes, one process each (end to end)", rate(three["received"], three["received"]
+              / three["rate"]), f"{three['received']}/{three['total']}, {three['duplicates']} duplicates")
+    table.add("scale-out", "one node, three processes (end to end)", rate(one["received"], one["received"]
+              / one["rate"]), f"{one['received']}/{one['total']}, {one['duplicates']} duplicates")
+    table.add("scale-out", "ratio three nodes / one node", f"{three['rate'] / one['rate']:.2f}", "target >= 0.9")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a few hundred deliveries, for CI")
-    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--only", default=None, help="comma-separated sections (default: all)")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--peer-broker", default=None, help="the peer's Redis URL (default: ours, next db)")
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--before", help="a checkout of the code before, for publish/failover side by side")
     args = parser.parse_args(argv)
     size = SMALL if args.small else FULL
     if not args.small:
@@ -159,7 +235,7 @@ def main(argv=None):
     print(f"hookplatform benchmarks ({'small' if args.small else 'full'}), database {connection.vendor}, "
           f"worker prefork -c {args.concurrency}", flush=True)
     table = Table()
-    for name in args.only.split(","):
+    for name in (args.only or ",".join(SMALL_SECTIONS if args.small else SECTIONS)).split(","):
         globals()[name](table, size, args)
     harness.reset_data()
     print(f"\n{table.markdown()}\n\ntotal {time.time() - started:.0f} s")

@@ -1,6 +1,6 @@
 """Events, fan-out, signing, sending, retries and the attempt log.
 
-``from delivery import publish`` is the embedding API's main verb; it loads
+``from delivery import publish`` (and ``publish_many``) is the embedding API's main verb; it loads
 lazily so that importing the package before Django is ready is harmless.
 """
 
@@ -8,6 +8,7 @@ from subscriptions.lazy import lazy_exports
 
 _EXPORTS = {
     "publish": "delivery.publishing",
+    "publish_many": "delivery.bulk_publishing",
     "retry_delivery": "delivery.operations",
     "recover_endpoint": "delivery.operations",
     "cancel_delivery": "delivery.operations",

@@ -13,7 +13,7 @@ Nothing here patches or configures anything in a web process.
 import logging
 
 from celery import current_app
-from celery.signals import beat_init, task_prerun, worker_init
+from celery.signals import beat_init, celeryd_after_setup, task_prerun, worker_init, worker_ready, worker_shutdown
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from kombu import Connection, pools
@@ -178,3 +178,29 @@ def adapt_worker(sender=None, **kwargs):
     """The worker-only adaptations, before the worker forks its pool or connects to the broker."""
     keep_worker_alive_when_redis_goes()
     task_prerun.connect(replace_broken_connections, dispatch_uid="hookplatform.delivery.broker.task_prerun")
+
+
+# Failover (delivery.heartbeat): the node's name before the pool forks, its announcements once ready.
+_beat = []
+
+
+@celeryd_after_setup.connect(dispatch_uid="hookplatform.delivery.broker.node_name")
+def name_the_node(sender=None, **kwargs):
+    from delivery import node
+
+    node.become(str(sender))
+
+
+@worker_ready.connect(dispatch_uid="hookplatform.delivery.broker.heartbeat_start")
+def start_heartbeat(sender=None, **kwargs):
+    from delivery.heartbeat import Beat
+
+    beat = Beat()
+    beat.start()
+    _beat.append(beat)
+
+
+@worker_shutdown.connect(dispatch_uid="hookplatform.delivery.broker.heartbeat_stop")
+def stop_heartbeat(sender=None, **kwargs):
+    while _beat:
+        _beat.pop().stop()

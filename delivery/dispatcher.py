@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from delivery import states
+from delivery import heartbeat, states
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Event
 from subscriptions import conf
@@ -35,6 +35,7 @@ def dispatch(now=None):
     settings = conf.get()
     now = now or timezone.now()
     counts = {"events": 0, "lapsed": 0, "due": 0}
+    heartbeat.release_silent(now)  # a dead node's leases lapse now, for the claim of lapsed ones below
     stranded = stranded_events(now)
     if stranded:
         # Their hand-off was lost, or the task of the fan-out request that stood for them.

@@ -92,6 +92,9 @@ class Delivery(models.Model):
     # Set when a worker starts sending under its lease, cleared with the outcome: a lease that
     # lapses while it is set means the send died with its worker, which counts as a failed attempt.
     send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Failover (issue 16): the worker node (``delivery.node``) sending under this lease; when the
+    # node stops announcing itself (``delivery.heartbeat``) its leases lapse at once.
+    lease_node = models.CharField(max_length=255, blank=True, default="", db_default="", editable=False)
     # The state a manual resend took the delivery from: a resend that cannot go out
     # (its endpoint was disabled meanwhile) gives a finished delivery back its state.
     resent_from = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
@@ -197,3 +200,17 @@ class EndpointState(models.Model):
 
     def __str__(self):
         return f"send state of {self.endpoint_id}"
+
+
+class WorkerNode(models.Model):
+    """A running worker node announcing itself (``delivery.heartbeat``): one row per start of a node."""
+
+    node = models.CharField(primary_key=True, max_length=255)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "hookplatform_worker_node"
+
+    def __str__(self):
+        return self.node

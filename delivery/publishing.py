@@ -7,26 +7,43 @@ import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from referencing import Registry
 from referencing.exceptions import Unresolvable
 
+from delivery import outbox, type_cache
 from delivery.handoff import fan_out_request
 from delivery.models import Event
+from delivery.type_cache import NO_RETRIEVAL
 from delivery.wire import render_body
 from subscriptions import conf
-from subscriptions.event_types import live_event_type
+from subscriptions.models import Tenant
 from subscriptions.tenants import resolve_tenant
+from subscriptions.validation import validate_tenant_uid
 
-# Schemas resolve only references inside themselves: an empty registry never retrieves anything
-# (jsonschema's default would fetch a remote or file $ref with urlopen: SSRF past the platform's guard).
-NO_RETRIEVAL = Registry()
+# Which argument a refusal's code is about (the API's 400s and ``publish_many``'s messages name it).
+FIELD_OF = {
+    "unknown_event_type": "event_type",
+    "archived_event_type": "event_type",
+    "invalid_event_type": "event_type",
+    "invalid_data": "data",
+    "schema_mismatch": "data",
+    "invalid_schema": "data",
+    "too_large": "data",
+    "invalid": "idempotency_key",
+}
+
+
+def _validator(event_type):
+    known = getattr(event_type, "validator", None)  # a type_cache entry keeps its validator
+    if known is not None:
+        return known
+    return jsonschema.validators.validator_for(event_type.schema)(event_type.schema, registry=NO_RETRIEVAL)
 
 
 def _check_schema(event_type, body):
     if not event_type.schema:
         return
     data = json.loads(body)["data"]
-    validator = jsonschema.validators.validator_for(event_type.schema)(event_type.schema, registry=NO_RETRIEVAL)
+    validator = _validator(event_type)
     try:
         error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     except Unresolvable as exc:
@@ -61,16 +78,60 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
     down then, the dispatcher finds the row and delivers it later.  The same
     ``idempotency_key`` for the same tenant within the idempotency window
     returns the first event and sends nothing new.
+
+    The usual call is one statement: the event type comes from this process's
+    ``type_cache`` and the INSERT itself checks it is still current and finds
+    the tenant (``delivery.outbox``); anything else takes the path that looks
+    both up first.
     """
-    settings = conf.get()
-    type_entry = live_event_type(event_type)
     occurred_at = occurred_at or timezone.now()
+    check_key(idempotency_key)
+    if isinstance(tenant, str):
+        validate_tenant_uid(tenant)
+    known = type_cache.known_type(event_type)
+    try:
+        body = checked_body(known, data, occurred_at)
+    except ValidationError:
+        body = None  # perhaps against a schema changed since: the looked-up path says for sure
+    event = Event(event_type=known.name, body=body, idempotency_key=idempotency_key, occurred_at=occurred_at)
+    if body is not None and isinstance(tenant, str | Tenant):
+        tenant_id = outbox.insert_checked(event, known, tenant)
+        if tenant_id is not None:
+            if isinstance(tenant, Tenant):
+                event.tenant = tenant
+            else:
+                event.tenant_id = tenant_id
+            _hand_off(event)
+            return event
+    return _publish_looked_up(event_type, data, tenant=tenant, idempotency_key=idempotency_key,
+                              occurred_at=occurred_at)
+
+
+def checked_body(type_entry, data, occurred_at):
+    """The event's body, rendered and checked (size, schema)."""
     body = render_body(type_entry.name, data, occurred_at)
     check_body(type_entry, body)
+    return body
+
+
+def check_key(idempotency_key):
+    """An idempotency key is a string of 1 to 255 characters without NUL (code "invalid")."""
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or "\x00" in idempotency_key
                                         or not 1 <= len(idempotency_key) <= 255):
         raise ValidationError("idempotency_key must be a string of 1 to 255 characters, without NUL.",
                               code="invalid")
+
+
+def _hand_off(event):
+    transaction.on_commit(lambda: fan_out_request.ask(event.id))
+
+
+def _publish_looked_up(event_type, data, *, tenant, idempotency_key, occurred_at):
+    """``publish`` with the event type and tenant read first: a new tenant, a changed type, a used key."""
+    settings = conf.get()
+    type_cache.forget(event_type)
+    type_entry = type_cache.known_type(event_type)  # read again, and remembered as it is now
+    body = checked_body(type_entry, data, occurred_at)
     tenant = resolve_tenant(tenant)
     event = Event(tenant=tenant, event_type=type_entry.name, body=body,
                   idempotency_key=idempotency_key, occurred_at=occurred_at)
@@ -80,7 +141,7 @@ def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None)
         first = _insert_once(event, settings.idempotency_window)
         if first is not event:
             return first
-    transaction.on_commit(lambda: fan_out_request.ask(event.id))
+    _hand_off(event)
     return event
 
 

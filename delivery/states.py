@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from delivery import node
 from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, fit
 from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
@@ -120,6 +121,7 @@ def create_claimed(rows, token, *, now, send_now=0):
         row.status, row.lease_token, row.created_at = Status.SENDING, token, now
         row.lease_expires_at = sending_until if sending else queued_until
         row.send_started_at = now if sending else None
+        row.lease_node = node.name() if sending else ""
     Delivery.objects.bulk_create(rows, batch_size=1000)
     return rows
 
@@ -164,9 +166,28 @@ def start(ids, token, now=None):
     rows = list(
         held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
     )
-    held.filter(send_started_at__isnull=True).update(
-        lease_expires_at=now + timedelta(seconds=_execution_lease(rows, conf.get())), send_started_at=now)
-    return rows
+    marked = {pk for (pk,) in update_returning(held.filter(send_started_at__isnull=True), {
+        "lease_expires_at": now + timedelta(seconds=_execution_lease(rows, conf.get())), "send_started_at": now,
+        "lease_node": node.name()})}
+    # A row claimed again between the read and the mark (its lease lapsed, or its node was
+    # found silent: ``expire_leases_of``) is no longer this batch's to send.
+    return [row for row in rows if row.send_started_at is not None or row.pk in marked]
+
+
+def expire_leases_of(nodes, *, claimed_before, now=None):
+    """Leases that a silent worker node may hold lapse now (failover, ``delivery.heartbeat``).
+
+    Those of batches ``nodes`` were sending, and those of batches still
+    queued that were claimed before ``claimed_before`` (one of the nodes may
+    have taken them from the broker).  ``claim_expired`` then takes them up.
+    A live node's started batches are never touched.  Returns how many.
+    """
+    now = now or timezone.now()
+    queued_lease = timedelta(seconds=conf.get().queue_lease)
+    theirs = Q(send_started_at__isnull=False, lease_node__in=list(nodes))
+    queued_then = Q(send_started_at__isnull=True, lease_expires_at__lte=claimed_before + queued_lease)
+    return Delivery.objects.filter(status=Status.SENDING, lease_expires_at__gt=now).filter(
+        theirs | queued_then).update(lease_expires_at=now - timedelta(milliseconds=1))  # lapsed as of ``now``
 
 
 def _execution_lease(rows, settings):

@@ -278,6 +278,10 @@ KNOBS = (
     Knob("WEBHOOKS_LEASE_MARGIN", 30, _seconds, "Seconds added to a running batch's lease beyond its sending time."),
     Knob("WEBHOOKS_OUTBOX_GRACE", 2, _seconds,
          "Seconds an event may wait for its fan-out before the dispatcher asks for it again."),
+    Knob("WEBHOOKS_HEARTBEAT_INTERVAL", 2.0, _positive_seconds,
+         "Seconds between a worker node's announcements that it is alive."),
+    Knob("WEBHOOKS_HEARTBEAT_TIMEOUT", 10.0, _positive_seconds,
+         "Seconds of silence after which a worker node counts as dead and its leases lapse at once."),
     Knob("WEBHOOKS_DISPATCH_MAX_BATCHES", 20, _number(int, 1), "Batches the dispatcher claims per tick and kind."),
     Knob("WEBHOOKS_RETENTION", None, parse_age,
          "Age after which attempts, finished deliveries and their events are purged (None: never)."),
@@ -393,16 +397,22 @@ def problems():
 
 def _conflicts(values):
     """The purge keeps events at least as long as their idempotency keys are remembered (retention.purge);
-    an endpoint's timeout has room between its bounds."""
+    a live node announces itself more than once within the heartbeat timeout; an endpoint's timeout has
+    room between its bounds."""
+    found = []
     retention, window = values["retention"], values["idempotency_window"]
     if retention is not None and retention < window:
         reason = f"{retention:g} s is shorter than {knob('idempotency_window').name} ({window:g} s)"
-        return [InvalidSetting(knob("retention"), reason)]
+        found.append(InvalidSetting(knob("retention"), reason))
+    interval, timeout = values["heartbeat_interval"], values["heartbeat_timeout"]
+    if timeout < 2 * interval:
+        reason = f"{timeout:g} s is less than twice {knob('heartbeat_interval').name} ({interval:g} s)"
+        found.append(InvalidSetting(knob("heartbeat_timeout"), reason))
     low, high = values["endpoint_timeout_min"], values["endpoint_timeout_max"]
     if low > high:
         reason = f"{high:g} s is shorter than {knob('endpoint_timeout_min').name} ({low:g} s)"
-        return [InvalidSetting(knob("endpoint_timeout_max"), reason)]
-    return []
+        found.append(InvalidSetting(knob("endpoint_timeout_max"), reason))
+    return found
 
 
 def from_environ(environ):

@@ -21,6 +21,15 @@ class PublishSerializer(KnownFieldsOnly, serializers.Serializer):
     )
 
 
+class BatchPublishSerializer(KnownFieldsOnly, serializers.Serializer):
+    events = serializers.ListField(child=PublishSerializer(), min_length=1, max_length=100,
+                                   help_text="1 to 100 events, published all together or not at all.")
+
+
+class BatchPublishedSerializer(serializers.Serializer):
+    events = serializers.ListField(child=serializers.DictField(), help_text="Each event, in the order sent.")
+
+
 class TestEventSerializer(KnownFieldsOnly, serializers.Serializer):
     event_type = serializers.CharField(max_length=128, help_text="A live event type of the catalogue.")
     data = EventDataField(required=False, allow_null=True, default=None,

@@ -10,9 +10,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from delivery import operations, publishing
+from delivery import bulk_publishing, operations, publishing
 from delivery.api import serializers as s
 from delivery.api.filters import DeliveryFilter
 from delivery.models import Attempt, Delivery, Event
@@ -24,15 +25,7 @@ from subscriptions.api.schema import extend_schema
 from subscriptions.api.scoping import EVENT_ID, NUMBER_ID, EndpointLookupMixin, TenantScopedMixin, get_or_404
 from subscriptions.api.serializers import ErrorSerializer
 
-EVENT_ERRORS = {
-    "unknown_event_type": "event_type",
-    "archived_event_type": "event_type",
-    "invalid_event_type": "event_type",
-    "invalid_data": "data",
-    "schema_mismatch": "data",
-    "too_large": "data",
-    "invalid": "idempotency_key",
-}
+EVENT_ERRORS = publishing.FIELD_OF
 
 
 def paginated_attempts(view, attempts):
@@ -72,6 +65,23 @@ class EventViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
             event = publishing.publish(fields["event_type"], fields["data"], tenant=self.tenant,
                                        idempotency_key=fields["idempotency_key"])
         return Response(s.EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Publish up to 100 events at once", request=s.BatchPublishSerializer,
+                   responses={202: s.BatchPublishedSerializer},
+                   description="All of the events or none: one bad event refuses the request with `400`, "
+                               "naming each bad event by its index (`events.<index>.<field>`), and nothing is "
+                               "published. Each event is answered as `POST .../events/` would answer it, in the "
+                               "order sent; a known `idempotency_key` answers the first event.")
+    @action(detail=False, methods=["post"], url_path="batch", filter_backends=[], pagination_class=None)
+    def batch(self, request, tenant_uid=None):
+        serializer = s.BatchPublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items = [{**fields, "tenant": self.tenant} for fields in serializer.validated_data["events"]]
+        try:
+            events = bulk_publishing.publish_many(items)
+        except DjangoValidationError as exc:
+            raise ValidationError({f"events.{where}": messages for where, messages in exc.message_dict.items()})
+        return Response({"events": s.EventSerializer(events, many=True).data}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

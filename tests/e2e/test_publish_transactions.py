@@ -1,4 +1,4 @@
-"""``publish`` and the caller's transaction: rollback, commit, broker outage, idempotency."""
+"""``publish`` and ``publish_many`` and the caller's transaction: rollback, commit, broker outage, idempotency."""
 
 import os
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import transaction
 
-from delivery import publish
+from delivery import publish, publish_many
 from delivery.models import Delivery, Event
 from subscriptions import create_endpoint, ensure_event_type
 from tests.worker import during_broker_outage, wait_until
@@ -70,3 +70,39 @@ def _publish_in_outage_then_recover(receiver, restart):
     assert got.headers["webhook-id"] == event.id
     wait_until(lambda: Delivery.objects.filter(event=event, status="succeeded").exists())
     print(f"\ndelivered {time.monotonic() - started:.1f} s after the commit (pid {os.getpid()})")
+
+
+# publish_many: the same promises for a whole call.
+
+def batch(count):
+    return [{"event_type": "invoice.paid", "data": {"n": i}, "tenant": "org_1"} for i in range(count)]
+
+
+def test_rolled_back_batch_sends_nothing(live_worker, receiver, endpoint):
+    with pytest.raises(Rollback), transaction.atomic():
+        publish_many(batch(5))
+        raise Rollback
+    time.sleep(2.5)  # longer than the outbox grace and several dispatcher ticks
+    assert receiver.requests == [] and Event.objects.count() == 0
+
+
+def test_committed_batch_is_delivered_once_each(live_worker, receiver, endpoint):
+    events = publish_many(batch(20))
+    receiver.wait_for(20, "/tx")
+    time.sleep(2)  # the dispatcher's ticks must not send any again
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(e.id for e in events)
+
+
+def test_batch_committed_while_the_broker_is_down_is_delivered_after(request, transactional_db, receiver, endpoint):
+    during_broker_outage(request, lambda restart: _publish_in_outage_then_recover(receiver, restart))
+
+
+def _publish_in_outage_then_recover(receiver, restart):
+    with transaction.atomic():
+        events = publish_many(batch(10))
+    time.sleep(2)
+    assert receiver.requests == [] and Event.objects.filter(fanned_out_at__isnull=True).count() == 10
+    restart()
+    receiver.wait_for(10, "/tx", timeout=60)
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(e.id for e in events)
+    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 10)

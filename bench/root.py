@@ -1,0 +1,19 @@
+"""``--root CHECKOUT``: run a benchmark script of this checkout against another checkout's code.
+
+Imported before anything of the project, so that ``bench`` and the apps come
+from that checkout: ``run_all.py --before CHECKOUT`` measures the code before
+a change side by side with this one, in one run, with the same script.
+"""
+
+import sys
+from pathlib import Path
+
+
+def use(argv=None):
+    """Put ``--root``'s checkout (default: this one) first on ``sys.path``; returns it."""
+    argv = sys.argv if argv is None else argv
+    root = Path(__file__).resolve().parent.parent
+    if "--root" in argv:
+        root = Path(argv[argv.index("--root") + 1]).resolve()
+    sys.path.insert(0, str(root))
+    return root

@@ -1,0 +1,75 @@
+"""Scale-out: three worker nodes (one process each, distinct node names) against one node of three processes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hp_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/scale_out.py [--events 500] [--endpoints 4] [--json] [--root CHECKOUT]
+
+The shape of a many-machine deployment on one machine: separate process
+groups (``celery worker -c 1 -n node<i>@%h``, only the first with beat) over
+one PostgreSQL and one Redis, end to end (first publish to last receipt),
+against ``celery worker -c 3`` with beat.  Duplicates counted from the
+receiver's log: there must be none when nothing fails.
+"""
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import root  # noqa: E402
+
+root.use()
+from bench import harness  # noqa: E402
+
+PADDING = 700
+
+
+def one_run(events, endpoints, nodes, processes, limit_s=300):
+    from delivery import publish
+
+    total = events * endpoints
+    with harness.Run() as run:
+        harness.purge_broker()
+        harness.reset_data()
+        harness.make_endpoints(run.receiver, endpoints)
+        workers = [harness.WorkerProcess(harness.bench_env(), concurrency=processes, beat=(i == 0), name=f"node{i}")
+                   for i in range(nodes)]
+        try:
+            for worker in workers:
+                worker.wait_ready()
+            start = time.time()
+            for i in range(events):
+                publish("bench.tick", {"n": i, "padding": "x" * PADDING}, tenant="bench")
+            ok = run.receiver.wait_for(total, timeout=limit_s)
+            time.sleep(1)  # late duplicates, if any
+            records = run.receiver.records()
+        finally:
+            for worker in workers:
+                worker.stop()
+    seen = Counter((path, msg_id) for _, path, msg_id in records)
+    return {"rate": len(seen) / (max(r[0] for r in records) - start), "received": len(seen), "total": total,
+            "duplicates": sum(c - 1 for c in seen.values()), "complete": ok}
+
+
+def measure(events=500, endpoints=4):
+    return {"three_nodes": one_run(events, endpoints, nodes=3, processes=1),
+            "one_node": one_run(events, endpoints, nodes=1, processes=3)}
+
+
+def main():
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--endpoints", type=int, default=4)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--root")
+    args = parser.parse_args()
+    harness.setup_django()
+    result = measure(args.events, args.endpoints)
+    print(json.dumps(result) if args.json else result)
+
+
+if __name__ == "__main__":
+    main()
