@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from delivery.portal.access import portal_view
-from delivery.portal.forms import FIELDS, EndpointForm, TestEventForm
+from delivery.portal.forms import EndpointForm, TestEventForm
 from delivery.portal.paging import keyset_page
 from delivery.portal.rendering import render_page
 from delivery.selectors import endpoint_health
@@ -51,7 +51,7 @@ def _endpoint_form(request, endpoint, save):
     form = EndpointForm(request.POST or None, endpoint=endpoint)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = save({name: form.cleaned_data[name] for name in FIELDS})
+            endpoint = save(form.domain_fields())
         except ValidationError as exc:
             form.add_domain_errors(exc)
         else:

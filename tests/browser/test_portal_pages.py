@@ -46,7 +46,7 @@ def test_tenant_manages_endpoints_in_the_portal(transactional_db, live_server, b
     page.screenshot(path=screenshot_dir / "portal-endpoints.png", full_page=True)
 
     page.get_by_role("link", name="Add endpoint").click()
-    page.get_by_label("URL").fill("https://crm.acme.example/in")
+    page.get_by_role("textbox", name="URL", exact=True).fill("https://crm.acme.example/in")
     page.get_by_label("Description").fill("CRM")
     page.get_by_role("group", name="Event types").get_by_label("call.ended").check()
     page.get_by_label("Custom headers").fill("X-Team: crm")

@@ -72,7 +72,7 @@ def test_a_tenant_adds_an_endpoint_sees_its_delivery_and_resends_it(live_worker,
 
     page.goto(portal_link(live_server, "acme"))
     page.get_by_role("link", name="Add endpoint").click()
-    page.get_by_label("URL").fill(receiver.url("/billing"))
+    page.get_by_role("textbox", name="URL", exact=True).fill(receiver.url("/billing"))
     page.get_by_label("Description").fill("Billing receiver")
     page.get_by_role("group", name="Event types").get_by_label("invoice.paid").check()
     page.get_by_role("button", name="Save").click()
