@@ -39,8 +39,8 @@ def test_tenant_manages_endpoints_in_the_portal(transactional_db, live_server, b
     page = browser_page
     seed("acme")
     _, token = create_portal_link("acme")
-    page.goto(live_server.url + reverse("portal:enter", args=[token]))
-    assert page.url == live_server.url + reverse("portal:endpoints")
+    page.goto(live_server.url + reverse("portal:enter", args=[token]))  # its page posts the token (enter.js)
+    page.wait_for_url(live_server.url + reverse("portal:endpoints"))
     page.get_by_role("heading", name="Endpoints").wait_for()
     assert "80 %" in page.content() and "globex" not in page.content()
     page.screenshot(path=screenshot_dir / "portal-endpoints.png", full_page=True)
@@ -78,6 +78,7 @@ def test_every_page_fits_375_px(transactional_db, live_server, browser_page, scr
     page.set_viewport_size({"width": 375, "height": 800})
     page.emulate_media(color_scheme=scheme)
     page.goto(live_server.url + reverse("portal:enter", args=[token]))
+    page.wait_for_url(live_server.url + reverse("portal:endpoints"))
     for name, args in [("portal:endpoints", []), ("portal:endpoint", [endpoint.pk]), ("portal:endpoint-add", []),
                        ("portal:endpoint-edit", [endpoint.pk]), ("portal:endpoint-delete", [endpoint.pk]),
                        ("portal:verifying", []), ("portal:catalogue", [])]:
