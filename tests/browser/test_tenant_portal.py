@@ -8,12 +8,8 @@ than the screen.  Screenshots go to SCREENSHOT_DIR; with
 """
 
 import json
-import os
-import shutil
-import subprocess
 import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -24,11 +20,11 @@ from subscriptions import create_endpoint, ensure_event_type
 from subscriptions.api_keys import create_api_key
 from subscriptions.models import Endpoint, PortalLink
 from subscriptions.tenants import create_tenant
+from tests.browser.readme_shots import readme_shot
 from tests.browser.test_admin_console import seed_history
 from tests.worker import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "portal"
 
 
 def portal_link(live_server, tenant):
@@ -48,18 +44,6 @@ def open_link(page, link):
         page.goto(link)
     page.wait_for_load_state()
     return posted.value.status
-
-
-def readme_shot(page, name):
-    """A small, optimised PNG of the page for the README (only when asked: the files are committed)."""
-    if os.environ.get("PORTAL_README_SHOTS") != "1":
-        return
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{name}.png"
-    page.screenshot(path=str(path))  # the window only: the top of the page
-    if shutil.which("pngquant"):
-        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(path), "64", str(path)],
-                       check=False, timeout=60)
 
 
 def no_overflow(page):
