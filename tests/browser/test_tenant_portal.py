@@ -136,3 +136,18 @@ def test_a_used_or_expired_link_is_refused(live_server, browser_page, transactio
     page.context.clear_cookies()
     assert open_link(page, expired) == 403
     assert page.goto(f"{live_server.url}/webhooks/deliveries/").status == 403  # and no session came of it
+
+
+def test_without_javascript_the_link_waits_for_the_continue_button(live_server, browser_page, transactional_db):
+    create_tenant("acme")
+    link = portal_link(live_server, "acme")
+    context = browser_page.context.browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        assert page.goto(link).status == 200 and page.url == link  # nothing posted by itself
+        assert PortalLink.objects.get().used_at is None
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(f"{live_server.url}/webhooks/")
+        page.get_by_role("heading", name="Endpoints").wait_for()
+    finally:
+        context.close()
