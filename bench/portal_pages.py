@@ -156,7 +156,7 @@ def portal_client():
 
     client = Client(HTTP_HOST="localhost")
     token = create_portal_link(TENANT, expires_in=3600)[1]
-    assert client.get(reverse("portal:enter", args=[token])).status_code == 302
+    assert client.post(reverse("portal:enter", args=[token])).status_code == 302
     return client
 
 

@@ -133,8 +133,13 @@ class Health:
         return self.succeeded / self.attempts if self.attempts else None
 
 
-def endpoint_health(endpoint_ids, now=None):
-    """Health of the given endpoints only (a page's rows): four indexed queries in all."""
+def endpoint_health(endpoint_ids, now=None, *, latency=True, last_attempt=True):
+    """Health of the given endpoints only (a page's rows): up to four indexed queries in all.
+
+    A page that shows no latency (the portal's) passes ``latency=False``: the
+    percentiles sort the window's attempts and are the dearest part; without
+    ``last_attempt`` the last attempts are not looked up either.
+    """
     since = (now or timezone.now()) - DEFAULT_WINDOW
     ids = list(endpoint_ids)
     health = {pk: Health() for pk in ids}
@@ -144,9 +149,9 @@ def endpoint_health(endpoint_ids, now=None):
               .annotate(attempts=Count("id"), succeeded=Count("id", filter=Q(succeeded=True))))
     for row in counts:
         health[row["endpoint_id"]].attempts, health[row["endpoint_id"]].succeeded = row["attempts"], row["succeeded"]
-    for pk, latency in latency_percentiles(ids, since).items():
-        health[pk].p50_ms, health[pk].p95_ms = latency["p50"], latency["p95"]
-    for attempt in _last_attempts(ids, since):
+    for pk, percentiles in (latency_percentiles(ids, since) if latency else {}).items():
+        health[pk].p50_ms, health[pk].p95_ms = percentiles["p50"], percentiles["p95"]
+    for attempt in _last_attempts(ids, since) if last_attempt else ():
         health[attempt.endpoint_id].last_attempt = attempt
     return health
 

@@ -1,4 +1,5 @@
-"""One-time links into a tenant's portal: made for the host's own frontend, opened once by a browser.
+"""One-time links into a tenant's portal: made for the host's own frontend, opened once by a browser
+(the portal's page POSTs the token: a GET never redeems it, see delivery.portal.entry).
 
 Only the SHA-256 of a link's token is stored: a leaked table opens nothing.
 Redeeming is one conditional UPDATE, so of two browsers opening the same

@@ -5,9 +5,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from delivery import selectors
-from delivery.admin import chart
-from delivery.admin.display import attempt_outcome, changelist_url, milliseconds, percent, rate_tone
+from delivery.admin.display import attempt_outcome, changelist_url, percent, rate_tone
 from delivery.models import Delivery
+from delivery.presentation import chart
+from delivery.presentation.values import milliseconds
 
 
 class DashboardMixin:

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from delivery import operations, states
 from delivery.admin.actions import ConfirmedAction, ConfirmedActionsMixin
 from delivery.admin.dashboard import DashboardMixin
-from delivery.admin.display import admin_link, attempt_outcome, changelist_url, exact_time, pretty_json, status_badge
+from delivery.admin.display import admin_link, attempt_outcome, changelist_url, exact_time, status_badge
 from delivery.admin.lists import (
     FastListMixin,
     ReadOnlyAdminMixin,
@@ -26,6 +26,7 @@ from delivery.admin.lists import (
 )
 from delivery.header_caps import cap_headers
 from delivery.models import Attempt, Delivery
+from delivery.presentation.values import pretty_json
 
 ATTEMPTS_SHOWN = 20
 

@@ -1,10 +1,9 @@
-"""How the console shows values: badges, JSON, times, links, rates and durations, in one place.
+"""How the console shows values: badges, times, links and rates (JSON and durations: ``delivery.presentation``).
 
 The health thresholds (what counts as a good success rate) live here once,
 for the endpoint list and the dashboard alike.
 """
 
-import json
 from datetime import UTC
 from urllib.parse import urlencode
 
@@ -13,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-STATUS_TONES = {"succeeded": "ok", "failed": "bad", "retrying": "warn", "sending": "info", "pending": "info",
-                "cancelled": "muted"}
+from delivery.presentation.values import STATUS_TONES
+
 GOOD_RATE, FAIR_RATE = 0.99, 0.9  # success rates at or above these are shown green, then amber
 
 
@@ -44,20 +43,6 @@ def rate_tone(rate):
 
 def percent(rate):
     return "—" if rate is None else f"{rate:.1%}"
-
-
-def milliseconds(value):
-    return f"{value:,.0f} ms" if value is not None else "—"
-
-
-def pretty_json(value):
-    """JSON (a parsed value or a JSON string) indented in a <pre>; anything else shown as it is."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return format_html('<pre class="hp-pre">{}</pre>', value) if value else "—"
-    return format_html('<pre class="hp-pre">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def exact_time(field_name, description=None):

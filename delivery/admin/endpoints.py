@@ -20,9 +20,7 @@ from delivery.admin.display import (
     badge,
     changelist_url,
     exact_time,
-    milliseconds,
     percent,
-    pretty_json,
     rate_tone,
 )
 from delivery.admin.endpoint_actions import ENDPOINT_ACTIONS
@@ -30,6 +28,7 @@ from delivery.admin.endpoint_forms import SHAPE_FIELDS, EndpointForm
 from delivery.admin.forms import adopt, staff_actor
 from delivery.admin.lists import FastListMixin, TargetedSearchMixin, TenantUidFilter
 from delivery.models import Delivery
+from delivery.presentation.values import milliseconds, pretty_json
 from subscriptions import endpoints, receiver_auth, secrets
 from subscriptions.endpoint_policy import POLICY_FIELDS
 from subscriptions.models import Endpoint

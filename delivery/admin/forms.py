@@ -5,11 +5,9 @@ Forms validate and save through the same domain functions as the REST API
 admin states no rule of its own.
 """
 
-from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.fields import InvalidJSONInput
 
-from subscriptions.validation import MAX_JSON_DEPTH
+from delivery.endpoint_form_fields import BoundedJSONField, OptionalJSONField  # noqa: F401 (the console's forms' JSON)
 
 
 def staff_actor(request):
@@ -47,32 +45,3 @@ class DomainFormMixin:
             except ValidationError as exc:
                 add_errors(self, exc)
         return cleaned
-
-
-class BoundedJSONField(forms.JSONField):
-    """JSON nested deeper than Python's recursion limit is a form error, not a RecursionError (L12)."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except RecursionError:
-            raise ValidationError(f"Nested over {MAX_JSON_DEPTH} levels.", code="invalid") from None
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:  # shown again as typed
-            return InvalidJSONInput(data)
-
-    def has_changed(self, initial, data):
-        try:
-            return super().has_changed(initial, data)
-        except RecursionError:
-            return True
-
-
-class OptionalJSONField(BoundedJSONField):
-    """Empty stays empty (Django would print ``null``), meaning "leave as it is"."""
-
-    def prepare_value(self, value):
-        return "" if value is None else super().prepare_value(value)

@@ -14,7 +14,6 @@ from delivery.admin.display import (
     attempt_outcome,
     changelist_url,
     exact_time,
-    pretty_json,
     status_badge,
 )
 from delivery.admin.lists import (
@@ -27,6 +26,7 @@ from delivery.admin.lists import (
 )
 from delivery.header_caps import cap_headers
 from delivery.models import Attempt, Delivery, Event
+from delivery.presentation.values import pretty_json
 from subscriptions.models import Endpoint
 
 DELIVERIES_SHOWN = 20

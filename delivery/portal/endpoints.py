@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from delivery.portal.access import portal_view
-from delivery.portal.forms import FIELDS, EndpointForm, TestEventForm
+from delivery.portal.forms import EndpointForm, TestEventForm
 from delivery.portal.paging import keyset_page
 from delivery.portal.rendering import render_page
 from delivery.selectors import endpoint_health
@@ -27,7 +27,7 @@ def endpoint_list(request):
     """URL, status, success rate over 24 h and last delivery of a page of endpoints (no COUNT(*))."""
     page, next_cursor = keyset_page(Endpoint.objects.filter(tenant=request.portal_tenant),
                                     request.GET.get("after"), PAGE_SIZE)
-    health = endpoint_health([e.pk for e in page])
+    health = endpoint_health([e.pk for e in page], latency=False)  # the list shows no latency
     rows = [{"endpoint": e, "health": health[e.pk]} for e in page]
     return render_page(request, "portal/endpoint_list.html",
                        {"section": "endpoints", "rows": rows, "next_cursor": next_cursor})
@@ -36,7 +36,8 @@ def endpoint_list(request):
 def render_detail(request, endpoint, *, status=200, **extra):
     """The endpoint's page; ``extra`` adds a revealed secret, an error or a test form with errors."""
     retiring = endpoint.secrets.filter(expires_at__gt=timezone.now()).order_by("-expires_at").first()
-    context = {"section": "endpoints", "endpoint": endpoint, "health": endpoint_health([endpoint.pk])[endpoint.pk],
+    health = endpoint_health([endpoint.pk], latency=False, last_attempt=False)  # the page shows the rate only
+    context = {"section": "endpoints", "endpoint": endpoint, "health": health[endpoint.pk],
                "retiring_until": retiring.expires_at if retiring else None, "test_form": TestEventForm()}
     return render_page(request, "portal/endpoint_detail.html", context | extra, status=status)
 
@@ -51,7 +52,7 @@ def _endpoint_form(request, endpoint, save):
     form = EndpointForm(request.POST or None, endpoint=endpoint)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = save({name: form.cleaned_data[name] for name in FIELDS})
+            endpoint = save(form.domain_fields())
         except ValidationError as exc:
             form.add_domain_errors(exc)
         else:

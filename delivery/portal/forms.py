@@ -4,17 +4,22 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from delivery.endpoint_form_fields import ERROR_FIELDS, EdgeFieldsForm
 from subscriptions.models import EventType
 from subscriptions.redaction import REDACTED
 
 FIELDS = ("url", "description", "event_types", "headers", "rate_limit")
+AUTH_FIELDS = ("tls_client_cert", "replace_tls_client_key", "tls_ca_bundle", "oauth2_token_url", "oauth2_client_id",
+               "replace_oauth2_client_secret", "oauth2_scope", "oauth2_audience")
 
 
 def _header_lines(headers):
     return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
-class EndpointForm(forms.Form):
+class EndpointForm(EdgeFieldsForm):
+    """The basics, then the delivery policy and the receiver's authentication (shared with the admin)."""
+
     url = forms.CharField(label=_("URL"), max_length=2048, widget=forms.URLInput(attrs={"autocomplete": "url"}),
                           help_text=_("The https:// address that receives the webhooks."))
     description = forms.CharField(label=_("Description"), required=False, max_length=1024)
@@ -33,7 +38,7 @@ class EndpointForm(forms.Form):
             kwargs.setdefault("initial", {
                 "url": endpoint.redacted_url, "description": endpoint.description,
                 "event_types": endpoint.event_types, "headers": _header_lines(endpoint.shown_headers),
-                "rate_limit": endpoint.rate_limit})
+                "rate_limit": endpoint.rate_limit} | self.edge_initial(endpoint))
         super().__init__(*args, **kwargs)
         catalogue = EventType.objects.filter(archived=False).order_by("name")
         self.descriptions = {t.name: t.description for t in catalogue}
@@ -56,7 +61,17 @@ class EndpointForm(forms.Form):
         """A domain ``ValidationError`` shown beside its field (others above the form)."""
         errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
         for field, messages in errors.items():
+            field = ERROR_FIELDS.get(field, field)
             self.add_error(field if field in self.fields else None, messages)
+
+    @property
+    def auth_errors(self):
+        """Whether a receiver-authentication field has an error (its section opens)."""
+        return any(self.errors.get(name) for name in AUTH_FIELDS)
+
+    def domain_fields(self):
+        """Every field as ``create_endpoint``/``update_endpoint`` take it (an empty secret box keeps the secret)."""
+        return {name: self.cleaned_data[name] for name in FIELDS} | self.edge_fields()
 
 
 class TestEventForm(forms.Form):

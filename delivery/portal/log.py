@@ -15,14 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery import operations, states
-from delivery.admin import chart
-from delivery.admin.display import STATUS_TONES, milliseconds, pretty_json
 from delivery.header_caps import cap_headers
 from delivery.portal import queries
 from delivery.portal.access import portal_view
 from delivery.portal.endpoints import tenant_endpoint
 from delivery.portal.log_forms import FiguresForm, LogFilterForm, RecoverForm
 from delivery.portal.rendering import render_page
+from delivery.presentation import chart
+from delivery.presentation.values import STATUS_TONES, milliseconds, pretty_json
 from subscriptions.api.scoping import NUMBER_ID
 
 CHART_LABELS = {"24h": (3, "%H:00"), "7d": (24, "%a %d")}  # an x label every n hourly bars, and its format

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 from delivery.portal.access import portal_actor, portal_view
 from delivery.portal.endpoints import render_detail, tenant_endpoint
 from delivery.portal.rendering import render_page
-from delivery.portal.snippets import header_names, snippets
+from delivery.portal.snippets import tenant_schemes
 from subscriptions import secrets
 
 
@@ -32,6 +32,6 @@ def rotate(request, endpoint_id):
 
 @portal_view
 def verifying(request):
+    """How to check a signature, with the header names of each scheme the tenant's endpoints use."""
     return render_page(request, "portal/verifying.html",
-                       {"section": "endpoints", "headers": header_names(request.portal_tenant),
-                        "snippets": snippets(request.portal_tenant)})
+                       {"section": "endpoints", "schemes": tenant_schemes(request.portal_tenant)})

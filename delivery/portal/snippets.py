@@ -1,4 +1,4 @@
-"""Short, correct code that verifies our signatures, in three languages, with the tenant's header names.
+"""Short, correct code that verifies our signatures, in three languages, with each endpoint's header names.
 
 Standard Webhooks: ``v1,<base64 HMAC-SHA256>`` of ``{id}.{timestamp}.{body}``
 under the base64-decoded secret after ``whsec_``; the signature header may
@@ -8,7 +8,8 @@ Tests run each snippet against ``delivery.signing.sign``.
 
 from dataclasses import dataclass
 
-STANDARD_HEADERS = {"id": "webhook-id", "timestamp": "webhook-timestamp", "signature": "webhook-signature"}
+from delivery.wire import SIGNATURE_HEADERS
+from subscriptions.models import Endpoint
 
 PYTHON = '''import base64, hashlib, hmac, time
 
@@ -65,12 +66,30 @@ class Snippet:
     code: str
 
 
-def header_names(tenant):
-    """The names of the id, timestamp and signature headers ``tenant``'s endpoints receive."""
-    return dict(STANDARD_HEADERS)
+@dataclass(frozen=True)
+class Scheme:
+    """One signature scheme the tenant's endpoints use: its header names and the snippets that read them."""
+
+    name: str
+    headers: dict
+    snippets: list
 
 
-def snippets(tenant):
-    names = header_names(tenant)
+def header_names(scheme="standard"):
+    """The names of the id, timestamp and signature headers of ``scheme`` (``wire.SIGNATURE_HEADERS``)."""
+    return dict(zip(("id", "timestamp", "signature"), SIGNATURE_HEADERS[scheme], strict=True))
+
+
+STANDARD_HEADERS = header_names("standard")
+
+
+def snippets(names):
     return [Snippet("Python", PYTHON.format(**names)), Snippet("JavaScript (Node.js)", JAVASCRIPT.format(**names)),
             Snippet("PHP", PHP.format(**names))]
+
+
+def tenant_schemes(tenant):
+    """The schemes ``tenant``'s endpoints use, "standard" first (alone when it has no endpoint yet)."""
+    used = set(Endpoint.objects.filter(tenant=tenant).values_list("signature_scheme", flat=True).distinct())
+    names = [name for name in SIGNATURE_HEADERS if name in used] or ["standard"]
+    return [Scheme(name, header_names(name), snippets(header_names(name))) for name in names]

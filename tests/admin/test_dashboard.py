@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from delivery import selectors
-from delivery.admin import chart as admin_chart
 from delivery.models import Delivery
+from delivery.presentation import chart as admin_chart
 from subscriptions import create_endpoint
 from tests.admin.conftest import make_attempt, make_delivery, make_event
 

@@ -1,5 +1,6 @@
 """A tenant opens a one-time portal link in Chromium, adds an endpoint, reveals and rotates its secret;
-every page fits 375 px, in light and in dark.  Screenshots go to var/screenshots/ (SCREENSHOT_DIR)."""
+every page fits 375 px, in light and in dark.  Screenshots go to var/screenshots/ (SCREENSHOT_DIR); with
+``PORTAL_README_SHOTS=1`` the README's small PNGs are written to docs/portal/ (tests/browser/readme_shots.py)."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint, ensure_event_type
 from subscriptions.portal_links import create_portal_link
+from tests.browser.readme_shots import readme_shot
 
 pytestmark = [pytest.mark.browser]
 
@@ -39,18 +41,20 @@ def test_tenant_manages_endpoints_in_the_portal(transactional_db, live_server, b
     page = browser_page
     seed("acme")
     _, token = create_portal_link("acme")
-    page.goto(live_server.url + reverse("portal:enter", args=[token]))
-    assert page.url == live_server.url + reverse("portal:endpoints")
+    page.goto(live_server.url + reverse("portal:enter", args=[token]))  # its page posts the token (enter.js)
+    page.wait_for_url(live_server.url + reverse("portal:endpoints"))
     page.get_by_role("heading", name="Endpoints").wait_for()
     assert "80 %" in page.content() and "globex" not in page.content()
     page.screenshot(path=screenshot_dir / "portal-endpoints.png", full_page=True)
+    readme_shot(page, "endpoints")
 
     page.get_by_role("link", name="Add endpoint").click()
-    page.get_by_label("URL").fill("https://crm.acme.example/in")
+    page.get_by_role("textbox", name="URL", exact=True).fill("https://crm.acme.example/in")
     page.get_by_label("Description").fill("CRM")
     page.get_by_role("group", name="Event types").get_by_label("call.ended").check()
     page.get_by_label("Custom headers").fill("X-Team: crm")
     page.screenshot(path=screenshot_dir / "portal-add-endpoint.png", full_page=True)
+    readme_shot(page, "add-endpoint", full_page=True)
     page.get_by_role("button", name="Save").click()
     page.get_by_role("heading", name="https://crm.acme.example/in").wait_for()
 
@@ -60,6 +64,7 @@ def test_tenant_manages_endpoints_in_the_portal(transactional_db, live_server, b
     page.get_by_text("The previous secret keeps signing until").wait_for()
     assert page.get_by_role("button", name="Send test event").is_visible()
     page.screenshot(path=screenshot_dir / "portal-endpoint.png", full_page=True)
+    readme_shot(page, "endpoint", full_page=True)
 
     page.goto(live_server.url + reverse("portal:catalogue"))
     page.get_by_role("heading", name="invoice.paid").wait_for()
@@ -78,10 +83,14 @@ def test_every_page_fits_375_px(transactional_db, live_server, browser_page, scr
     page.set_viewport_size({"width": 375, "height": 800})
     page.emulate_media(color_scheme=scheme)
     page.goto(live_server.url + reverse("portal:enter", args=[token]))
+    page.wait_for_url(live_server.url + reverse("portal:endpoints"))
     for name, args in [("portal:endpoints", []), ("portal:endpoint", [endpoint.pk]), ("portal:endpoint-add", []),
                        ("portal:endpoint-edit", [endpoint.pk]), ("portal:endpoint-delete", [endpoint.pk]),
                        ("portal:verifying", []), ("portal:catalogue", [])]:
         page.goto(live_server.url + reverse(name, args=args))
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")  # advanced too
         assert page.evaluate(OVERFLOW) <= 0, name
     page.goto(live_server.url + reverse("portal:endpoints"))
     page.screenshot(path=screenshot_dir / f"portal-endpoints-375-{scheme}.png", full_page=True)
+    if scheme == "dark":
+        readme_shot(page, "endpoints-375-dark", full_page=True)

@@ -8,12 +8,8 @@ than the screen.  Screenshots go to SCREENSHOT_DIR; with
 """
 
 import json
-import os
-import shutil
-import subprocess
 import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -24,11 +20,11 @@ from subscriptions import create_endpoint, ensure_event_type
 from subscriptions.api_keys import create_api_key
 from subscriptions.models import Endpoint, PortalLink
 from subscriptions.tenants import create_tenant
+from tests.browser.readme_shots import readme_shot
 from tests.browser.test_admin_console import seed_history
 from tests.worker import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "portal"
 
 
 def portal_link(live_server, tenant):
@@ -42,16 +38,12 @@ def portal_link(live_server, tenant):
         return json.loads(response.read())["url"]
 
 
-def readme_shot(page, name):
-    """A small, optimised PNG of the page for the README (only when asked: the files are committed)."""
-    if os.environ.get("PORTAL_README_SHOTS") != "1":
-        return
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{name}.png"
-    page.screenshot(path=str(path))  # the window only: the top of the page
-    if shutil.which("pngquant"):
-        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(path), "64", str(path)],
-                       check=False, timeout=60)
+def open_link(page, link):
+    """Open a one-time link as a person does: its page posts the token (enter.js); the POST's status."""
+    with page.expect_response(lambda answer: answer.request.method == "POST") as posted:
+        page.goto(link)
+    page.wait_for_load_state()
+    return posted.value.status
 
 
 def no_overflow(page):
@@ -70,9 +62,9 @@ def test_a_tenant_adds_an_endpoint_sees_its_delivery_and_resends_it(live_worker,
     other = create_endpoint("globex", url=receiver.url("/globex"))
     other_event = publish("invoice.paid", {"invoice_id": "in_other"}, tenant="globex")
 
-    page.goto(portal_link(live_server, "acme"))
+    assert open_link(page, portal_link(live_server, "acme")) == 302
     page.get_by_role("link", name="Add endpoint").click()
-    page.get_by_label("URL").fill(receiver.url("/billing"))
+    page.get_by_role("textbox", name="URL", exact=True).fill(receiver.url("/billing"))
     page.get_by_label("Description").fill("Billing receiver")
     page.get_by_role("group", name="Event types").get_by_label("invoice.paid").check()
     page.get_by_role("button", name="Save").click()
@@ -133,12 +125,29 @@ def test_a_used_or_expired_link_is_refused(live_server, browser_page, transactio
     page = browser_page
     create_tenant("acme")
     link = portal_link(live_server, "acme")
-    assert page.goto(link).status == 200 and page.url.endswith("/webhooks/")  # in, and the token is gone
-    assert page.goto(link).status == 403  # used once already
+    for _ in range(2):  # a chat's link preview: a GET and a HEAD, no script run
+        assert page.request.get(link).status == 200 and page.request.head(link).status == 200
+    assert open_link(page, link) == 302 and page.url.endswith("/webhooks/")  # in, and the token is gone
+    assert open_link(page, link) == 403  # used once already
     assert "used, expired or unknown" in page.content()
 
     expired = portal_link(live_server, "acme")
     PortalLink.objects.filter(used_at__isnull=True).update(expires_at=timezone.now() - timedelta(seconds=1))
     page.context.clear_cookies()
-    assert page.goto(expired).status == 403
+    assert open_link(page, expired) == 403
     assert page.goto(f"{live_server.url}/webhooks/deliveries/").status == 403  # and no session came of it
+
+
+def test_without_javascript_the_link_waits_for_the_continue_button(live_server, browser_page, transactional_db):
+    create_tenant("acme")
+    link = portal_link(live_server, "acme")
+    context = browser_page.context.browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        assert page.goto(link).status == 200 and page.url == link  # nothing posted by itself
+        assert PortalLink.objects.get().used_at is None
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(f"{live_server.url}/webhooks/")
+        page.get_by_role("heading", name="Endpoints").wait_for()
+    finally:
+        context.close()

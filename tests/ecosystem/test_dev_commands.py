@@ -137,7 +137,10 @@ def test_run_shows_its_banner_then_only_requests_and_ctrl_c_leaves_no_process(va
 
         portal = re.search(r"Portal: +(\S+)", banner).group(1)  # a one-time link into tenant demo's portal
         assert portal.startswith(f"http://127.0.0.1:{port}/webhooks/enter/hpl_")
-        with urllib.request.build_opener(urllib.request.HTTPCookieProcessor()).open(portal, timeout=10) as page:
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser.open(portal, timeout=10) as page:  # its page posts the token, as a browser's script does
+            csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.read())[1]
+        with browser.open(portal, data=b"csrfmiddlewaretoken=" + csrf, timeout=10) as page:
             assert page.url == f"http://127.0.0.1:{port}/webhooks/" and b"Add endpoint" in page.read()
     finally:
         code = run.stop(signal.SIGINT)

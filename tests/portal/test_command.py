@@ -11,7 +11,7 @@ def test_prints_a_link_that_opens_the_tenants_portal(client, capsys):
     call_command("webhooks_portal_link", "demo", "--base-url", "http://127.0.0.1:8000/")
     url = capsys.readouterr().out.strip()
     assert url.startswith("http://127.0.0.1:8000/webhooks/enter/hpl_")
-    assert client.get(url.removeprefix("http://127.0.0.1:8000")).status_code == 302
+    assert client.post(url.removeprefix("http://127.0.0.1:8000")).status_code == 302
     assert client.get(reverse("portal:endpoints")).wsgi_request.portal_tenant.uid == "demo"
 
 

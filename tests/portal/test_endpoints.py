@@ -155,3 +155,19 @@ def test_the_list_costs_the_same_queries_for_3_or_30_endpoints(alice, catalogue,
     many = queries()
     assert len(many) == len(few) <= 10, many  # 8 today: session, user, tenant, page, four of health
     assert not [sql for sql in many if "COUNT(*)" in sql.upper() and "WHERE" not in sql.upper()]
+
+
+def test_the_list_and_the_endpoint_page_compute_no_latency_they_do_not_show(alice, alice_endpoint):
+    """The percentiles sort a day of attempts (bench/RESULTS.md, portal): only the console shows them."""
+    from delivery.models import Delivery, Event
+    from tests.admin.conftest import make_attempt
+
+    event = Event.objects.create(tenant=alice_endpoint.tenant, event_type="invoice.paid", body="{}")
+    delivery = Delivery.objects.create(event=event, endpoint=alice_endpoint, tenant=alice_endpoint.tenant,
+                                       status="succeeded")
+    make_attempt(delivery, ok=True)
+    [row] = alice.get(reverse("portal:endpoints")).context["rows"]
+    assert row["health"].attempts == 1 and row["health"].last_attempt is not None
+    assert row["health"].p50_ms is None and row["health"].p95_ms is None
+    health = alice.get(reverse("portal:endpoint", args=[alice_endpoint.pk])).context["health"]
+    assert health.succeeded == 1 and (health.p50_ms, health.last_attempt) == (None, None)

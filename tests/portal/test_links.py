@@ -1,5 +1,6 @@
 """One-time links: POST portal-sessions/ with a platform key, then a browser opens the link once."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -78,7 +79,7 @@ def test_unknown_tenant_answers_404(platform):
 
 def test_opening_the_link_signs_into_that_tenants_portal_only(client, platform, acme):
     create_tenant("globex")
-    answer = client.get(_path(_link(platform)["url"]))
+    answer = client.post(_path(_link(platform)["url"]))
     assert answer.status_code == 302 and answer["Location"] == reverse("portal:endpoints")
     assert answer["Referrer-Policy"] == "no-referrer"
     page = client.get(reverse("portal:endpoints"))
@@ -89,11 +90,37 @@ def test_opening_the_link_signs_into_that_tenants_portal_only(client, platform, 
     assert client.get("/admin/").status_code == 302
 
 
+def test_opening_the_link_shows_a_page_that_posts_it_and_consumes_nothing(client, platform, acme):
+    """A link previewer's GET or HEAD leaves the link for the person: only the page's POST redeems it."""
+    path = _path(_link(platform)["url"])
+    assert client.head(path).status_code == 200
+    for _ in range(3):
+        page = client.get(path)
+        text = page.content.decode()
+        assert page.status_code == 200 and page["Referrer-Policy"] == "no-referrer"
+        assert re.search(r'<form method="post" id="portal-enter"', text) and ">Continue</button>" in text
+        assert 'name="csrfmiddlewaretoken"' in text and "/static/portal/enter.js" in text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), "no inline script (a strict CSP forbids it)"
+        assert SESSION_KEY not in client.session
+    assert PortalLink.objects.get().used_at is None
+    assert client.post(path).status_code == 302 and client.session[SESSION_KEY]["tenant"] == "acme"
+
+
+def test_the_post_needs_the_pages_csrf_token(platform, acme):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    path = _path(_link(platform)["url"])
+    assert browser.post(path).status_code == 403 and PortalLink.objects.get().used_at is None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get(path).content.decode())[1]
+    assert browser.post(path, {"csrfmiddlewaretoken": token}).status_code == 302
+
+
 def test_a_used_link_is_refused(client, platform, acme):
     path = _path(_link(platform)["url"])
-    assert client.get(path).status_code == 302
+    assert client.post(path).status_code == 302
     other_browser = client.__class__()
-    answer = other_browser.get(path)
+    answer = other_browser.post(path)
     assert answer.status_code == 403 and b"used, expired or unknown" in answer.content
     assert other_browser.get(reverse("portal:endpoints")).status_code == 403
 
@@ -101,24 +128,24 @@ def test_a_used_link_is_refused(client, platform, acme):
 def test_an_expired_link_is_refused(client, platform, acme):
     path = _path(_link(platform)["url"])
     PortalLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert client.get(path).status_code == 403
+    assert client.post(path).status_code == 403
     assert client.get(reverse("portal:endpoints")).status_code == 403
 
 
 def test_an_unknown_or_forged_link_is_refused(client, acme):
     for token in ("hpl_" + "A" * 43, "whatever", "hpl_" + "x" * 200):
-        assert client.get(reverse("portal:enter", args=[token])).status_code == 403
+        assert client.post(reverse("portal:enter", args=[token])).status_code == 403
 
 
 def test_a_link_opens_its_own_tenant_not_another(client, platform, acme):
     create_tenant("globex")
-    client.get(_path(_link(platform, "globex")["url"]))
+    client.post(_path(_link(platform, "globex")["url"]))
     assert client.get(reverse("portal:endpoints")).wsgi_request.portal_tenant.uid == "globex"
 
 
 def test_the_portal_session_expires(client, platform, acme, settings):
     settings.WEBHOOKS_PORTAL_SESSION_AGE = 60
-    client.get(_path(_link(platform)["url"]))
+    client.post(_path(_link(platform)["url"]))
     session = client.session
     session[SESSION_KEY]["expires"] -= 61
     session.save()
@@ -126,7 +153,7 @@ def test_the_portal_session_expires(client, platform, acme, settings):
 
 
 def test_read_only_link_starts_a_read_only_session(client, platform, acme):
-    client.get(_path(_link(platform, read_only=True)["url"]))
+    client.post(_path(_link(platform, read_only=True)["url"]))
     answer = client.get(reverse("portal:endpoints"))
     assert answer.wsgi_request.portal_read_only is True and b"Read-only" in answer.content
 

@@ -8,8 +8,9 @@ import time
 import pytest
 from django.urls import reverse
 
-from delivery.portal.snippets import JAVASCRIPT, PYTHON, STANDARD_HEADERS
+from delivery.portal.snippets import JAVASCRIPT, PYTHON, STANDARD_HEADERS, header_names
 from delivery.signing import sign
+from subscriptions import create_endpoint, update_endpoint
 from subscriptions.models import SecretAccess
 from subscriptions.secrets import current_secret, generate_secret
 
@@ -50,10 +51,34 @@ def test_verifying_page_names_the_headers_and_has_three_languages(alice):
     assert ">Python<" in page and ">JavaScript (Node.js)<" in page and ">PHP<" in page
 
 
-def _signed(secrets_, body=b'{"type":"invoice.paid","data":{}}'):
+def _signed(secrets_, body=b'{"type":"invoice.paid","data":{}}', names=STANDARD_HEADERS):
     msg_id, timestamp = "msg_1", str(int(time.time()))
     signature = " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets_)
-    return {"webhook-id": msg_id, "webhook-timestamp": timestamp, "webhook-signature": signature}, body
+    return {names["id"]: msg_id, names["timestamp"]: timestamp, names["signature"]: signature}, body
+
+
+def test_verifying_page_uses_the_svix_header_names_of_svix_endpoints(alice, alice_endpoint):
+    update_endpoint(alice_endpoint, signature_scheme="svix")
+    page = alice.get(reverse("portal:verifying")).content.decode()
+    assert "<code>svix-id</code>" in page and 'headers[&quot;svix-signature&quot;]' in page and "webhook-id" not in page
+
+
+def test_verifying_page_shows_each_scheme_when_the_endpoints_mix_them(alice, alice_endpoint):
+    create_endpoint(alice_endpoint.tenant, url="https://alice.example.com/svix", signature_scheme="svix")
+    page = alice.get(reverse("portal:verifying")).content.decode()
+    assert page.index("“standard” scheme") < page.index("“svix” scheme")
+    assert "<code>webhook-id</code>" in page and "<code>svix-id</code>" in page
+    assert page.count(">Python<") == 2
+
+
+def test_the_python_snippet_with_svix_names_verifies_an_svix_signed_message():
+    names = header_names("svix")
+    namespace = {}
+    exec(PYTHON.format(**names), namespace)  # noqa: S102 (our own snippet, as shown)
+    secret = generate_secret()
+    headers, body = _signed([secret], names=names)
+    assert set(headers) == {"svix-id", "svix-timestamp", "svix-signature"}
+    assert namespace["verify"](secret, headers, body) and not namespace["verify"](generate_secret(), headers, body)
 
 
 def test_python_snippet_verifies_our_signatures():
