@@ -9,9 +9,10 @@ class DeliveryConfig(AppConfig):
 
     def ready(self):
         # broker's worker-only adaptations are connected to worker_init here and run only there.
-        from delivery import broker, endpoint_health, notifications, parking
+        from delivery import broker, endpoint_health, lines, notifications, parking
 
         broker.meet_configured_app()  # the host's Celery app, in the thread that created it
         notifications.connect()
         parking.connect()
         endpoint_health.connect()
+        lines.connect()

@@ -120,6 +120,10 @@ class Delivery(models.Model):
             models.Index(fields=["tenant", "status", "-id"], name="hp_delivery_status_idx"),
             # Deliveries per hour (the dashboard) and the date filters.
             models.Index(fields=["created_at"], name="hp_delivery_created_idx"),
+            # Ordered delivery: an endpoint's unfinished deliveries in publish order, the head first
+            # (``states.claim_heads``).  Only unfinished rows are in it, so it stays small.
+            models.Index(fields=["endpoint", "event"], condition=Q(status__in=["pending", "retrying", "sending"]),
+                         name="hp_delivery_line_idx"),
         ]
 
     def __str__(self):

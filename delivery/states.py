@@ -5,9 +5,12 @@ No other module writes ``status``, ``lease_token``, ``lease_expires_at``,
 checks it), so "who can move a delivery to X?" has its answer here::
 
     new (fan-out, test event) ──create_claimed──▶ sending
+    new (fan-out, ordered endpoint) ──create_in_line──▶ pending, no time: waits for its turn
+    pending | retrying, head of its line ──claim_heads──▶ sending      (ordered endpoints)
     pending | retrying ──claim_due──▶ sending ──record──▶ succeeded | retrying | failed
     sending, lease lapsed ──claim_expired──▶ sending     (a started send counts as failed)
     any but sending ──claim_one──▶ sending                (a resend by hand)
+    any but sending ──return_to_line──▶ pending | retrying  (a resend by hand, ordered endpoint)
     failed ──requeue_failed──▶ retrying, due now          (recover)
     sending ──release──▶ pending | retrying | its finished state
     pending | retrying ──cancel──▶ cancelled;  park / unpark: no time / due now
@@ -26,15 +29,18 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from delivery.models import Delivery, fit
+from delivery.models import Delivery, Event, fit
 from delivery.retry_policy import next_delay, parse_retry_after
 from delivery.returning import update_returning
 from subscriptions import conf
+from subscriptions.models import Endpoint
 
 Status = Delivery.Status
+# The states that keep a delivery in its endpoint's line (``hp_delivery_line_idx`` holds these rows).
+UNFINISHED = (Status.PENDING, Status.RETRYING, Status.SENDING)
 
 
 def can_resend(delivery):
@@ -69,12 +75,43 @@ def _claim(queryset, limit, now):
 
 
 def claim_due(limit, now=None):
-    """Waiting deliveries whose time has come, of endpoints that are enabled."""
+    """Waiting deliveries whose time has come, of endpoints that are enabled (and not ordered: ``claim_heads``)."""
     now = now or timezone.now()
     due = Delivery.objects.filter(
-        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False
+        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False, endpoint__ordered=False
     ).order_by("next_attempt_at")
     return _claim(due, limit, now)
+
+
+def claim_heads(limit, now=None, endpoint_ids=None):
+    """The deliveries at the head of their ordered endpoint's line that may go now (``delivery/lines.py``).
+
+    ``endpoint_ids`` narrows the search to those endpoints (a line just moved).
+    """
+    now = now or timezone.now()
+    return _claim(line_heads(now, endpoint_ids), limit, now)
+
+
+def line_heads(now, endpoint_ids=None):
+    """Of each enabled ordered endpoint, its unfinished delivery of the earliest-published event, if
+    that one waits, is due (a line member has no time of its own: due at once), nothing of the
+    endpoint is being sent, and no event of its tenant published before it still waits for fan-out.
+
+    One probe of ``hp_delivery_line_idx`` per ordered endpoint: the cost does not grow with a line.
+    """
+    endpoints = Endpoint.objects.filter(ordered=True, disabled=False)
+    if endpoint_ids is not None:
+        endpoints = endpoints.filter(pk__in=list(endpoint_ids))
+    first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
+             .order_by("event_id").values("id")[:1])
+    sending = Delivery.objects.filter(endpoint_id=OuterRef("endpoint_id"), status=Status.SENDING)
+    unfanned = Event.objects.filter(tenant_id=OuterRef("tenant_id"), fanned_out_at__isnull=True,
+                                    created_at__lt=OuterRef("event__created_at"))
+    return (Delivery.objects
+            .filter(id__in=endpoints.annotate(head=Subquery(first)).values("head"), status__in=Status.WAITING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(~Exists(sending), ~Exists(unfanned))
+            .order_by("event_id"))
 
 
 def claim_expired(limit, now=None):
@@ -103,6 +140,27 @@ def claim_one(delivery_id, now=None):
     return ([delivery_id], token) if claimed else ([], None)
 
 
+def create_in_line(rows, *, now):
+    """Save new deliveries of ordered endpoints waiting in their line, with no time of their own:
+    ``claim_heads`` takes each when it is at the head."""
+    for row in rows:
+        row.status, row.next_attempt_at, row.created_at = Status.PENDING, None, now
+    Delivery.objects.bulk_create(rows, batch_size=1000)
+    return rows
+
+
+def return_to_line(delivery_id):
+    """A resend by hand of an ordered endpoint's delivery: back in the line at its event's place
+    (``claim_heads`` sends it once the line is free), unless it is being sent or its endpoint is disabled."""
+    return bool(Delivery.objects.filter(
+        Q(pk=delivery_id) & ~Q(status=Status.SENDING) & Q(endpoint__disabled=False)
+    ).update(
+        status=Case(When(attempt_count=0, then=Value(Status.PENDING)), default=Value(Status.RETRYING)),
+        resent_from=F("status"), next_attempt_at=None, lease_token=None, lease_expires_at=None,
+        send_started_at=None,
+    ))
+
+
 def create_claimed(rows, token, *, now, send_now=0):
     """Save new deliveries already claimed under ``token`` (fan-out, a test event).
 
@@ -124,10 +182,14 @@ def create_claimed(rows, token, *, now, send_now=0):
 
 def requeue_failed(endpoint_id, since, now=None):
     """Failed deliveries to an endpoint created since ``since`` become due now, as resends by hand
-    of failed ones (recover); the dispatcher claims them in its batches.  Returns the count."""
+    of failed ones (recover); the dispatcher claims them in its batches.  Returns the count.
+
+    An ordered endpoint's go back to its line at their events' places, with no time of their own.
+    """
     now = now or timezone.now()
+    in_line = Endpoint.objects.filter(pk=endpoint_id, ordered=True).exists()
     return Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.FAILED, created_at__gte=since).update(
-        status=Status.RETRYING, next_attempt_at=now, resent_from=Status.FAILED,
+        status=Status.RETRYING, next_attempt_at=None if in_line else now, resent_from=Status.FAILED,
         lease_token=None, lease_expires_at=None,
     )
 
@@ -145,9 +207,20 @@ def park(endpoint_id):
 
 
 def unpark(endpoint_id, now=None):
-    """An enabled endpoint's waiting deliveries are due now: the kept ones go first."""
-    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING).update(
+    """An enabled endpoint's waiting deliveries are due now: the kept ones go first.
+
+    Not those of an ordered endpoint: they wait in its line with no time, which
+    ``claim_heads`` takes for due (``end_line`` when ``ordered`` is turned off).
+    """
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, endpoint__ordered=False).update(
         next_attempt_at=now or timezone.now())
+
+
+def end_line(endpoint_id, now=None):
+    """``ordered`` was turned off: the deliveries waiting in the line with no time become due now
+    (unless the endpoint is disabled, where no time means parked)."""
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, next_attempt_at__isnull=True,
+                            endpoint__disabled=False).update(next_attempt_at=now or timezone.now())
 
 
 def start(ids, token, now=None):

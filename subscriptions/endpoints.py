@@ -17,12 +17,14 @@ from subscriptions.validation import (
     validate_event_type_filter,
     validate_headers,
     validate_metadata,
+    validate_ordered,
     validate_rate_limit,
     validate_text,
 )
 
 MAX_URL = 2048
-EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata")
+EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata",
+            "ordered")
 
 
 def _validate_known_types(filters):
@@ -70,6 +72,7 @@ def validate_endpoint_fields(fields):
         "headers": _validate_headers,
         "rate_limit": validate_rate_limit,
         "metadata": validate_metadata,
+        "ordered": validate_ordered,
     })
     conflicts = _credential_conflicts(fields)
     if conflicts:
@@ -103,12 +106,16 @@ def check_endpoint_cap(tenant, *, lock=False):
 
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None):
-    """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
+                    rate_limit=None, metadata=None, secret=None, ordered=False):
+    """A new endpoint with a fresh secret (or the given ``whsec_`` one).
+
+    ``ordered``: its deliveries go out one at a time, in publish order (README, "Ordered delivery").
+    """
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
-              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
+              "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {},
+              "ordered": ordered}
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
@@ -181,10 +188,18 @@ def prepare_changes(endpoint, changes):
     return changes
 
 
+@transaction.atomic
 def update_endpoint(endpoint, **changes):
-    """Change editable fields; a credential sent back as ``<redacted>`` is kept (same origin only)."""
+    """Change editable fields; a credential sent back as ``<redacted>`` is kept (same origin only).
+
+    Turning ``ordered`` off lets ``delivery`` make the deliveries waiting in
+    the endpoint's line due now, in this transaction (``endpoint_unordered``).
+    """
+    was_ordered = endpoint.ordered
     _assign(endpoint, prepare_changes(endpoint, changes))
     endpoint.save()
+    if was_ordered and not endpoint.ordered:
+        signals.endpoint_unordered.send(sender=Endpoint, endpoint=endpoint)
     return endpoint
 
 

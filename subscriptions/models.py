@@ -67,6 +67,8 @@ class Endpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Ordered delivery: one delivery at a time, in the order the events were published (delivery/lines.py).
+    ordered = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "hookplatform_endpoint"

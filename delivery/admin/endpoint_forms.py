@@ -18,8 +18,11 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata")
+        fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
+                  "ordered")
         field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
+        help_texts = {"ordered": "Deliver one at a time, in the order the events were published: the next waits "
+                                 "until the one before has succeeded, failed for good or been cancelled."}
 
     def domain_fields(self):
         """The editable fields as the domain functions take them."""
@@ -28,6 +31,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         fields["description"] = fields["description"] or ""
         fields["event_types"] = cleaned.get("event_types") or []
         fields["metadata"] = cleaned.get("metadata") or {}
+        fields["ordered"] = bool(cleaned.get("ordered"))
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
         return fields

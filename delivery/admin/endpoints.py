@@ -77,6 +77,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     fieldsets = (
         (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
+        ("Ordered delivery", {"fields": ("ordered",)}),
         ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
@@ -87,7 +88,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     last_success = exact_time("send_state__last_success_at", "last success at")
     created, updated = exact_time("created_at"), exact_time("updated_at")
     add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
-                                        "replace_headers")}),)
+                                        "replace_headers")}),
+                     ("Ordered delivery", {"fields": ("ordered",)}))
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList
@@ -134,8 +136,12 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     @admin.display(description="endpoint", ordering="url")
     def endpoint(self, obj):
-        return format_html('<strong class="hp-url">{}</strong><br><span class="hp-muted">{}</span>',
-                           obj.redacted_url, obj.pk)
+        return format_html('<strong class="hp-url">{}</strong><br><span class="hp-muted">{}</span>{}',
+                           obj.redacted_url, obj.pk, self.ordered_badge(obj))
+
+    def ordered_badge(self, obj):
+        """Ordered delivery: said on the list, beside the id."""
+        return format_html(" {}", badge("ordered", "info")) if obj.ordered else ""
 
     @admin.display(description="tenant", ordering="tenant__uid")
     def tenant_uid(self, obj):

@@ -60,12 +60,17 @@ class EndpointSerializer(serializers.ModelSerializer):
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
+    # Ordered delivery.
+    ordered = serializers.BooleanField(
+        required=False, help_text="Deliver one at a time, in the order the events were published; the next "
+                                  "waits until the one before has succeeded, failed for good or been cancelled.")
 
     class Meta:
         model = Endpoint
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
-                  "created_at", "updated_at"]
+                  "created_at", "updated_at",
+                  "ordered"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
