@@ -124,7 +124,7 @@ def invoice_paid(db):
 @pytest.fixture
 def handed_over(monkeypatch):
     """Records what would be handed to the broker, for unit tests that run without one."""
-    from delivery import dispatcher, fanout, handoff, operations
+    from delivery import dispatcher, fanout, handoff, lines, operations
     from delivery.handoff import fan_out_request
 
     calls = []
@@ -137,7 +137,7 @@ def handed_over(monkeypatch):
         calls.append(("fan_out", event_id))
         return True
 
-    for module in (handoff, fanout, dispatcher, operations):
+    for module in (handoff, fanout, dispatcher, operations, lines):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
     monkeypatch.setattr(fan_out_request, "ask", ask)
     monkeypatch.setattr(fan_out_request, "take", lambda: calls.append(("fan_out_request_taken",)))
