@@ -72,6 +72,22 @@ def receiver():
     server.stop()
 
 
+@pytest.fixture
+def line_receiver():
+    """Makes receivers for ordered endpoints (``tests/line_receiver.py``); stops them after the test."""
+    from tests.line_receiver import LineReceiver
+
+    receivers = []
+
+    def make(**kwargs):
+        receivers.append(LineReceiver(**kwargs))
+        return receivers[-1]
+
+    yield make
+    for made in receivers:
+        made.stop()
+
+
 @pytest.fixture(scope="session")
 def worker(django_db_setup, django_db_blocker):
     """A real Celery worker (beat inside) on the test database, shared by the session."""
