@@ -97,20 +97,29 @@ def line_heads(now, endpoint_ids=None):
     that one waits, is due (a line member has no time of its own: due at once), nothing of the
     endpoint is being sent, and no event of its tenant published before it still waits for fan-out.
 
-    One probe of ``hp_delivery_line_idx`` per ordered endpoint: the cost does not grow with a line.
+    Two statements, each cheap whatever the length of a line: one probe of
+    ``hp_delivery_line_idx`` per ordered endpoint finds the candidates (a
+    single statement would let the planner scan every waiting line member);
+    the claim itself checks again, on the rows as they are then, that nothing
+    of the endpoint is ahead of a candidate or being sent (the latter through
+    the tenant's rows being sent, not by walking the line).
     """
-    endpoints = Endpoint.objects.filter(ordered=True, disabled=False)
+    endpoints = Endpoint.objects.filter(ordered=True, disabled=False).order_by()
     if endpoint_ids is not None:
         endpoints = endpoints.filter(pk__in=list(endpoint_ids))
     first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
              .order_by("event_id").values("id")[:1])
-    sending = Delivery.objects.filter(endpoint_id=OuterRef("endpoint_id"), status=Status.SENDING)
+    candidates = [pk for pk in endpoints.annotate(head=Subquery(first)).values_list("head", flat=True) if pk]
+    ahead = Delivery.objects.filter(endpoint_id=OuterRef("endpoint_id"), status__in=UNFINISHED,
+                                    event_id__lt=OuterRef("event_id"))
+    sending = Delivery.objects.filter(tenant_id=OuterRef("tenant_id"), status=Status.SENDING,
+                                      endpoint_id=OuterRef("endpoint_id"))
     unfanned = Event.objects.filter(tenant_id=OuterRef("tenant_id"), fanned_out_at__isnull=True,
                                     created_at__lt=OuterRef("event__created_at"))
     return (Delivery.objects
-            .filter(id__in=endpoints.annotate(head=Subquery(first)).values("head"), status__in=Status.WAITING)
+            .filter(id__in=candidates, status__in=Status.WAITING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(~Exists(sending), ~Exists(unfanned))
+            .filter(~Exists(ahead), ~Exists(sending), ~Exists(unfanned))
             .order_by("event_id"))
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from delivery import publish, states
+from delivery import lines, publish, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
 from delivery.models import Delivery
@@ -258,3 +258,39 @@ def test_a_claim_never_takes_the_next_while_another_holds_the_head(ordered, hand
         thread.join(10)
     assert Delivery.objects.get(pk=first.pk).status == Status.SENDING
     assert Delivery.objects.get(pk=second.pk).status == Status.PENDING
+
+
+@pytest.mark.django_db
+class TestCarryingOn:
+    """A send task goes on with the heads its own outcomes freed, for a while, then hands the line back."""
+
+    def sender(self, sent):
+        def send_and_note(ids, token, *args):
+            sent.append(ids)
+            send(ids, token, 200)
+        return send_and_note
+
+    def test_the_task_sends_the_freed_heads_itself(self, ordered, handed_over):
+        fanned_out(published(3))
+        first, second, third = line(ordered)
+        [batch] = claimed_batches(handed_over)
+        sent = []
+
+        lines.carrying_on(self.sender(sent), *batch)
+
+        assert sent == [[first.pk], [second.pk], [third.pk]]
+        assert claimed_batches(handed_over) == [batch]  # nothing more went through the broker
+        assert {d.status for d in line(ordered)} == {Status.SUCCEEDED}
+
+    def test_after_its_time_the_rest_of_the_line_goes_to_the_broker(self, ordered, handed_over, monkeypatch):
+        monkeypatch.setattr(lines, "CARRY_ON_SECONDS", 0)
+        fanned_out(published(3))
+        first, second, third = line(ordered)
+        [batch] = claimed_batches(handed_over)
+        sent = []
+
+        lines.carrying_on(self.sender(sent), *batch)
+
+        assert sent == [[first.pk]]
+        assert [ids for ids, _ in claimed_batches(handed_over)] == [[first.pk], [second.pk]]
+        assert Delivery.objects.get(pk=second.pk).status == Status.SENDING  # claimed, handed over
