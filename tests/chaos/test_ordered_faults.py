@@ -1,5 +1,8 @@
-"""SIGKILL of the worker sending an ordered endpoint's head, mid-line: the line waits for the lapsed
-lease, then goes on; every event is received once, in publish order."""
+"""An ordered endpoint's line through faults: SIGKILL of the worker sending its head, the broker losing
+its data; the line waits (a lapsed lease, the dispatcher's next tick), then goes on; every event is
+received once, in publish order."""
+
+import time
 
 import pytest
 
@@ -30,3 +33,18 @@ def test_sigkill_of_the_worker_sending_the_head_mid_line(own_workers, line_recei
     wait_until(lambda: Attempt.objects.filter(delivery=head, error_class="WorkerLost").exists(), timeout=10,
                what="the killed send counted as a failed attempt")
     assert receiver.requested().count(event_ids[HELD - 2]) == 2  # the killed send, then its retry
+
+
+def test_the_broker_losing_its_data_mid_line_only_delays_the_line(own_workers, line_receiver, private_broker):
+    for _ in range(2):
+        own_workers(extra_env={"CELERY_BROKER_URL": private_broker.url})
+    receiver = line_receiver(fail_first=2)
+    create_endpoint("org_line", url=receiver.url, ordered=True)
+    event_ids = publish_in_order(EVENTS)
+    wait_until(lambda: len(receiver.received()) >= 8, timeout=60, interval=0.05, what="the line under way")
+
+    private_broker.stop()  # the handed-over heads and the queued tasks are gone
+    time.sleep(1)
+    private_broker.start()
+
+    assert_received_once_in_order(receiver, event_ids)
