@@ -8,13 +8,15 @@ endpoint of the same tenant, one worker (``-c 2``, beat inside); end to end
 (worker running, first publish to the ordered endpoint's last receipt) and
 delivery side (published with no worker, then the worker's ready time to the
 last receipt).  Each run checks that the ordered endpoint got every event once,
-in publish order.  Claims: the median time of ``claim_heads`` and ``claim_due``
+in publish order.  Then the ordered endpoint alone, with the worker's CPU
+per delivery (what bounds the line on a quiet machine).  Claims: the median time of ``claim_heads`` and ``claim_due``
 with a line of ``--line`` waiting deliveries behind a head that is out (the line
 is not in the dispatcher's queue, so neither grows with it).  Loopback only,
 bounded in count and time.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -67,6 +69,35 @@ def delivery_side(events, limit_s):
         event_ids = publish_all(events)
         start = run.start_worker(2)
         return outcome(run, event_ids, start, limit_s)
+
+
+def cpu_seconds(worker):
+    """User and system CPU seconds of every process of the worker so far (Linux ``/proc``)."""
+    total = 0
+    for pid in worker.pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def ordered_only(events, limit_s):
+    """(per s, worker CPU ms per delivery, in order and once, complete): the ordered endpoint alone,
+    published with no worker, then the worker's ready time to its last receipt.  The CPU per delivery
+    bounds the line's speed on a machine with nothing else to do (the line runs one step at a time)."""
+    from subscriptions.models import Endpoint
+
+    with harness.Run() as run:
+        prepare(run.receiver)
+        Endpoint.objects.filter(url__endswith="/plain").delete()
+        event_ids = publish_all(events)
+        start = run.start_worker(2)
+        cpu_before = cpu_seconds(run.worker)
+        per_s, _, in_order, complete = outcome(run, event_ids, start, limit_s)
+        cpu = cpu_seconds(run.worker) - cpu_before
+        return per_s, cpu * 1000 / len(event_ids), in_order, complete
 
 
 def claim_costs(line, repeats=20):
@@ -130,6 +161,9 @@ def main():
     print(f"{'mode':14} {'ordered/s':>10} {'unordered/s':>12} {'in order, once':>15}")
     for mode, (ordered, plain, in_order, complete) in rows.items():
         print(f"{mode:14} {ordered:10.0f} {plain:12.0f} {str(in_order):>15}" + ("" if complete else "  (timed out)"))
+    per_s, cpu_ms, in_order, complete = ordered_only(args.events, args.limit)
+    print(f"\nordered endpoint alone, delivery side: {per_s:.0f}/s, worker CPU {cpu_ms:.1f} ms per delivery, "
+          f"in order and once: {in_order}" + ("" if complete else "  (timed out)"))
     if args.line:
         medians, written = claim_costs(args.line)
         print(f"\nclaims with a line of {args.line} waiting deliveries (written in {written:.1f} s), median ms:")

@@ -4,6 +4,7 @@ import re
 
 from django.urls import reverse
 
+from delivery.models import Delivery
 from subscriptions.models import Endpoint
 
 
@@ -28,3 +29,16 @@ def test_ordered_is_set_in_the_add_form_shown_on_the_list_and_turned_off_in_the_
     admin_client.post(change, {"url": "https://line.example.com/h", "event_types": "[]", "metadata": "{}"})
     created.refresh_from_db()
     assert created.ordered is False
+
+
+def test_a_delivery_waiting_in_an_ordered_line_says_so_on_the_list(admin_client, history):
+    from subscriptions import create_endpoint
+    from tests.admin.conftest import make_delivery, make_event
+
+    ordered = create_endpoint(history["good"].tenant, url="https://line.example.com/h", ordered=True)
+    waiting = make_delivery(make_event(ordered.tenant, 99), ordered, "pending")
+    Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=None)
+
+    page = admin_client.get(reverse("admin:hookplatform_delivery_delivery_changelist")).content.decode()
+
+    assert page.count(">in line</span>") == 1
