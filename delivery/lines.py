@@ -43,33 +43,36 @@ def advance(endpoint_ids):
     endpoint_ids = set(endpoint_ids)
     if not endpoint_ids:
         return 0
-    ids, token = states.claim_heads(len(endpoint_ids), endpoint_ids=endpoint_ids)
-    if ids:
-        carried = getattr(_carried, "batches", None)
-        if carried is not None:
-            carried.append((ids, token))
-        else:
-            enqueue_batch(ids, token)
+    carried = getattr(_carried, "batches", None)
+    ids, token = states.claim_heads(len(endpoint_ids), endpoint_ids=endpoint_ids, started=carried is not None)
+    if ids and carried is not None:
+        carried.append((ids, token))
+    elif ids:
+        enqueue_batch(ids, token)
     return len(ids)
 
 
-def carrying_on(send, ids, token, *args):
+def carrying_on(send, send_started, ids, token, *args):
     """``send(ids, token, *args)``, then the line heads its outcomes freed, in this thread, for up to
-    ``CARRY_ON_SECONDS``; whatever is left goes to the broker.  Returns what the first ``send`` did.
+    ``CARRY_ON_SECONDS``; after that, freed heads go to the broker.  Returns what the first ``send`` did.
 
-    Only outcomes recorded in this thread count (a slow answer is recorded
-    by the send pool's recorder thread, which hands its heads to the broker).
+    The heads are claimed already started (``states.claim_heads``), so they go
+    to ``send_started(rows, token)`` with their rows loaded, and every one
+    claimed so is sent here.  Only outcomes recorded in this thread count (a
+    slow answer is recorded by the send pool's recorder thread, which hands its
+    heads to the broker).
     """
     _carried.batches = batches = []
     deadline = time.monotonic() + CARRY_ON_SECONDS
     try:
         result = send(ids, token, *args)
-        while batches and time.monotonic() < deadline:
-            send(*batches.pop(0))
+        while batches:
+            if time.monotonic() >= deadline:
+                _carried.batches = None  # from now on the line goes back to the broker
+            held_ids, held_token = batches.pop(0)
+            send_started(states.held_rows(held_ids, held_token), held_token)
     finally:
         _carried.batches = None
-        for batch in batches:
-            enqueue_batch(*batch)
     return result
 
 

@@ -28,8 +28,8 @@ that crashes workers cannot loop a delivery forever.
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from delivery.models import Delivery, Event, fit
@@ -83,44 +83,70 @@ def claim_due(limit, now=None):
     return _claim(due, limit, now)
 
 
-def claim_heads(limit, now=None, endpoint_ids=None):
+def claim_heads(limit, now=None, endpoint_ids=None, started=False):
     """The deliveries at the head of their ordered endpoint's line that may go now (``delivery/lines.py``).
 
     ``endpoint_ids`` narrows the search to those endpoints (a line just moved).
+    ``started``: the claiming worker sends them at once (``held_rows``), so they
+    are marked started under the sending lease in the same statement, as the
+    fan-out's first batch is (one commit less per delivery of a line).
+    Of each enabled ordered endpoint, its unfinished delivery of the
+    earliest-published event is claimed if that one waits, is due (a line
+    member has no time of its own: due at once), nothing of the endpoint is
+    being sent, and no event of its tenant published before it still waits for
+    fan-out.  Two statements, each cheap whatever the length of a line: one
+    probe of ``hp_delivery_line_idx`` per ordered endpoint finds the candidates
+    (one statement would let the planner scan every waiting line member); then
+    one conditional ``UPDATE`` claims those that pass the checks, on the rows as
+    they are then (locked with ``SKIP LOCKED`` on PostgreSQL).  Plain SQL: it
+    runs after every delivery of a line, where building the ORM's expressions
+    cost more than the statements.
     """
     now = now or timezone.now()
-    return _claim(line_heads(now, endpoint_ids), limit, now)
+    candidates = _line_candidates(endpoint_ids)
+    if not candidates:
+        return [], None
+    token = new_token()
+    settings = conf.get()
+    lease = now + timedelta(seconds=settings.execution_lease if started else settings.queue_lease)
+    connection = connections[Delivery.objects.db]
+    locking = " FOR UPDATE OF d SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    marks = ", ".join(["%s"] * len(candidates))
+    sql = CLAIM_HEADS_SQL.format(delivery=Delivery._meta.db_table, event=Event._meta.db_table, candidates=marks,
+                                 locking=locking)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token, adapt(lease), adapt(now) if started else None, *candidates, adapt(now), limit])
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    return ids, token
 
 
-def line_heads(now, endpoint_ids=None):
-    """Of each enabled ordered endpoint, its unfinished delivery of the earliest-published event, if
-    that one waits, is due (a line member has no time of its own: due at once), nothing of the
-    endpoint is being sent, and no event of its tenant published before it still waits for fan-out.
+CLAIM_HEADS_SQL = """
+UPDATE {delivery} SET status = 'sending', lease_token = %s, lease_expires_at = %s, send_started_at = %s,
+    next_attempt_at = NULL
+WHERE id IN (
+    SELECT d.id FROM {delivery} d JOIN {event} e ON e.id = d.event_id
+    WHERE d.id IN ({candidates}) AND d.status IN ('pending', 'retrying')
+      AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= %s)
+      AND NOT EXISTS (SELECT 1 FROM {delivery} a WHERE a.endpoint_id = d.endpoint_id
+                      AND a.status IN ('pending', 'retrying', 'sending') AND a.event_id < d.event_id)
+      AND NOT EXISTS (SELECT 1 FROM {delivery} s WHERE s.tenant_id = d.tenant_id AND s.status = 'sending'
+                      AND s.endpoint_id = d.endpoint_id)
+      AND NOT EXISTS (SELECT 1 FROM {event} o WHERE o.tenant_id = d.tenant_id AND o.fanned_out_at IS NULL
+                      AND o.created_at < e.created_at)
+    ORDER BY d.event_id LIMIT %s{locking}
+) RETURNING id
+"""
 
-    Two statements, each cheap whatever the length of a line: one probe of
-    ``hp_delivery_line_idx`` per ordered endpoint finds the candidates (a
-    single statement would let the planner scan every waiting line member);
-    the claim itself checks again, on the rows as they are then, that nothing
-    of the endpoint is ahead of a candidate or being sent (the latter through
-    the tenant's rows being sent, not by walking the line).
-    """
+
+def _line_candidates(endpoint_ids=None):
+    """Each enabled ordered endpoint's unfinished delivery of the earliest event: one index probe each."""
     endpoints = Endpoint.objects.filter(ordered=True, disabled=False).order_by()
     if endpoint_ids is not None:
         endpoints = endpoints.filter(pk__in=list(endpoint_ids))
     first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
              .order_by("event_id").values("id")[:1])
-    candidates = [pk for pk in endpoints.annotate(head=Subquery(first)).values_list("head", flat=True) if pk]
-    ahead = Delivery.objects.filter(endpoint_id=OuterRef("endpoint_id"), status__in=UNFINISHED,
-                                    event_id__lt=OuterRef("event_id"))
-    sending = Delivery.objects.filter(tenant_id=OuterRef("tenant_id"), status=Status.SENDING,
-                                      endpoint_id=OuterRef("endpoint_id"))
-    unfanned = Event.objects.filter(tenant_id=OuterRef("tenant_id"), fanned_out_at__isnull=True,
-                                    created_at__lt=OuterRef("event__created_at"))
-    return (Delivery.objects
-            .filter(id__in=candidates, status__in=Status.WAITING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(~Exists(ahead), ~Exists(sending), ~Exists(unfanned))
-            .order_by("event_id"))
+    return [pk for pk in endpoints.annotate(head=Subquery(first)).values_list("head", flat=True) if pk]
 
 
 def claim_expired(limit, now=None):
@@ -240,13 +266,18 @@ def start(ids, token, now=None):
     vanished (see ``recording.record_lost``); only the others are marked started.
     """
     now = now or timezone.now()
-    held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
-    rows = list(
-        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
-    )
-    held.filter(send_started_at__isnull=True).update(
+    rows = held_rows(ids, token)
+    fenced(token).filter(id__in=ids, send_started_at__isnull=True).update(
         lease_expires_at=now + timedelta(seconds=conf.get().execution_lease), send_started_at=now)
     return rows
+
+
+def held_rows(ids, token):
+    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets)."""
+    held = fenced(token).filter(id__in=ids)
+    return list(
+        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
+    )
 
 
 def release(deliveries, token, *, next_attempt_at):

@@ -24,7 +24,7 @@ def fan_out_event(event_id=None):
 
 @shared_task(name="delivery.send_batch", acks_late=True, ignore_result=True)
 def send_batch(delivery_ids, token, trigger="scheduled"):
-    return lines.carrying_on(sending.deliver_batch, delivery_ids, token, trigger)
+    return lines.carrying_on(sending.deliver_batch, sending.send_claimed, delivery_ids, token, trigger)
 
 
 @shared_task(name="delivery.dispatch", ignore_result=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from delivery import lines, publish, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
-from delivery.models import Delivery
+from delivery.models import Attempt, Delivery
 from delivery.operations import cancel_delivery, recover_endpoint, retry_delivery
 from delivery.recording import record_outcomes
 from subscriptions import create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
@@ -264,33 +264,40 @@ def test_a_claim_never_takes_the_next_while_another_holds_the_head(ordered, hand
 class TestCarryingOn:
     """A send task goes on with the heads its own outcomes freed, for a while, then hands the line back."""
 
-    def sender(self, sent):
-        def send_and_note(ids, token, *args):
-            sent.append(ids)
-            send(ids, token, 200)
-        return send_and_note
+    def carry_on(self, batch):
+        """``lines.carrying_on`` as the send task runs it, every receiver answering 200; the ids sent."""
+        sent = []
+
+        def send(ids, token, *args):
+            sent.append(list(ids))
+            held = states.start(ids, token)
+            record_outcomes(held, [(request_for(d), answer(200)) for d in held], token)
+
+        def send_started(rows, token):
+            assert all(row.send_started_at for row in rows)  # claimed started, under the sending lease
+            sent.append([row.pk for row in rows])
+            record_outcomes(rows, [(request_for(d), answer(200)) for d in rows], token)
+
+        lines.carrying_on(send, send_started, *batch)
+        return sent
 
     def test_the_task_sends_the_freed_heads_itself(self, ordered, handed_over):
         fanned_out(published(3))
         first, second, third = line(ordered)
         [batch] = claimed_batches(handed_over)
-        sent = []
 
-        lines.carrying_on(self.sender(sent), *batch)
-
-        assert sent == [[first.pk], [second.pk], [third.pk]]
+        assert self.carry_on(batch) == [[first.pk], [second.pk], [third.pk]]
         assert claimed_batches(handed_over) == [batch]  # nothing more went through the broker
         assert {d.status for d in line(ordered)} == {Status.SUCCEEDED}
+        assert Attempt.objects.filter(delivery__endpoint=ordered, succeeded=True).count() == 3
 
     def test_after_its_time_the_rest_of_the_line_goes_to_the_broker(self, ordered, handed_over, monkeypatch):
         monkeypatch.setattr(lines, "CARRY_ON_SECONDS", 0)
         fanned_out(published(3))
         first, second, third = line(ordered)
         [batch] = claimed_batches(handed_over)
-        sent = []
 
-        lines.carrying_on(self.sender(sent), *batch)
-
-        assert sent == [[first.pk]]
-        assert [ids for ids, _ in claimed_batches(handed_over)] == [[first.pk], [second.pk]]
-        assert Delivery.objects.get(pk=second.pk).status == Status.SENDING  # claimed, handed over
+        assert self.carry_on(batch) == [[first.pk], [second.pk]]  # the one claimed in its time is sent here
+        assert [ids for ids, _ in claimed_batches(handed_over)] == [[first.pk], [third.pk]]
+        third.refresh_from_db()
+        assert third.status == Status.SENDING and third.send_started_at is None  # handed over, not started
