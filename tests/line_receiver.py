@@ -25,13 +25,11 @@ class LineReceiver:
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 status = receiver._arrive(self.headers["webhook-id"], self.client_address[1])
-                try:
-                    self.send_response(status)
-                    self.send_header("content-length", "0")
-                    self.end_headers()
-                finally:
-                    with receiver._lock:
-                        receiver.in_flight -= 1
+                with receiver._lock:  # before the answer: its sender cannot have it (and send the next) sooner
+                    receiver.in_flight -= 1
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
 
             def log_message(self, *args):
                 pass

@@ -1,9 +1,11 @@
 """Ordered delivery end to end: real workers, a real receiver that fails the first event twice."""
 
+from datetime import timedelta
+
 import pytest
 
 from delivery import publish
-from delivery.models import Delivery
+from delivery.models import Attempt, Delivery
 from subscriptions import create_endpoint, ensure_event_type
 from tests.worker import wait_until
 
@@ -22,7 +24,12 @@ def assert_received_once_in_order(receiver, event_ids, timeout=90):
     assert receiver.received() == event_ids  # each once, in publish order
     requested = receiver.requested()
     assert [event_ids.index(e) for e in requested] == sorted(event_ids.index(e) for e in requested)  # never back
-    assert receiver.most_in_flight == 1  # one at a time
+    assert receiver.most_in_flight == 1  # one at a time, as the receiver saw it
+    wait_until(lambda: not Delivery.objects.filter(status="sending").exists(), timeout=10, what="the last recorded")
+    attempts = list(Attempt.objects.filter(delivery__event_id__in=event_ids).order_by("started_at"))
+    overlaps = [(a.pk, b.pk) for a, b in zip(attempts, attempts[1:])
+                if b.started_at < a.started_at + timedelta(milliseconds=a.duration_ms - 2)]
+    assert overlaps == []  # and as the attempt log says: each began after the one before had its answer
 
 
 def test_an_ordered_endpoint_gets_every_event_once_in_publish_order_with_two_workers(own_workers, line_receiver):
