@@ -9,9 +9,10 @@ class DeliveryConfig(AppConfig):
 
     def ready(self):
         # broker's worker-only adaptations are connected to worker_init here and run only there.
-        from delivery import broker, checks, endpoint_health, notifications, parking  # noqa: F401 (checks register)
+        from delivery import broker, checks, endpoint_health, lines, notifications, parking  # noqa: F401 (checks register)
 
         broker.meet_configured_app()  # the host's Celery app, in the thread that created it
         notifications.connect()
         parking.connect()
         endpoint_health.connect()
+        lines.connect()

@@ -1,7 +1,8 @@
 """The dispatcher: a tick, run every second by Celery beat, that finds work in the database.
 
 It hands to the workers (1) events whose on-commit hand-off was lost, (2)
-deliveries whose sender vanished, (3) retries whose time has come.  Any
+deliveries whose sender vanished, (3) retries whose time has come, (4) the heads
+of ordered endpoints' lines that may go (``delivery/lines.py``).  Any
 number of ticks may run at once, on any number of machines: every claim is
 a ``SELECT … FOR UPDATE SKIP LOCKED`` and a conditional update.
 
@@ -34,7 +35,7 @@ def dispatch(now=None):
     """One tick; returns how many events and deliveries it handed over."""
     settings = conf.get()
     now = now or timezone.now()
-    counts = {"events": 0, "lapsed": 0, "due": 0}
+    counts = {"events": 0, "lapsed": 0, "due": 0, "heads": 0}
     heartbeat.release_silent(now)  # a dead node's leases lapse now, for the claim of lapsed ones below
     stranded = stranded_events(now)
     if stranded:
@@ -42,7 +43,8 @@ def dispatch(now=None):
         fan_out_request.take()
         fan_out_request.ask()
         counts["events"] = len(stranded)
-    for name, claim in (("lapsed", states.claim_expired), ("due", states.claim_due)):
+    for name, claim in (("lapsed", states.claim_expired), ("due", states.claim_due),
+                        ("heads", states.claim_heads)):
         for _ in range(settings.dispatch_max_batches):
             ids, token = claim(settings.batch_size, now)
             if ids:
@@ -51,5 +53,5 @@ def dispatch(now=None):
             if len(ids) < settings.batch_size:
                 break
     if any(counts.values()):
-        logger.info("dispatched events=%(events)s lapsed=%(lapsed)s due=%(due)s", counts)
+        logger.info("dispatched events=%(events)s lapsed=%(lapsed)s due=%(due)s heads=%(heads)s", counts)
     return counts

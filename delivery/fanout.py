@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import states, wire
+from delivery import lines, states, wire
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
@@ -70,6 +70,10 @@ def fan_out_for_sending(event_id, send_now, per_event=None):
     fan-out) says will fit, so few are put back.  ``more_waiting`` says the
     limit was reached, so another fan-out should follow.
 
+    Deliveries to ordered endpoints are not among the rows: they join their
+    endpoint's line (``delivery/lines.py``), and the heads that may go now are
+    handed to a worker once they are saved.
+
     The first ``send_now`` rows are sent at once.  They were created just now
     under this token, so loading them again (``states.start``) would only
     repeat what this transaction already knows: their event, endpoint and
@@ -78,8 +82,9 @@ def fan_out_for_sending(event_id, send_now, per_event=None):
     """
     per_event = per_event or DeliveriesPerEvent()
     more_events = per_event.events_beside_the_first(send_now)
-    rows, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
-    per_event.learn(rows)
+    rows, lined, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
+    per_event.learn(rows + lined)
+    lines.advance(lines.moved_by(lined))
     endpoints = {id(row.endpoint): row.endpoint for row in rows[:send_now]}
     prefetch_related_objects(list(endpoints.values()), "secrets")
     return rows, token, more_waiting
@@ -158,7 +163,7 @@ def _create_deliveries(event_id, send_now, more_events, enough):
     with transaction.atomic():
         events = _claim_events(event_id, now, more_events)
         if not events:
-            return [], None, False
+            return [], [], None, False
         endpoints = {}
         # One query (a plain fetch, not a server-side cursor's three round trips).
         # With each endpoint's state row (the health stage reads it): a join, not a query per endpoint.
@@ -168,6 +173,9 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         rows, unreached = _deliveries_for(events, endpoints, enough)
         if unreached:  # back to the outbox, for the next fan-out
             Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
+        lined = [row for row in rows if row.endpoint.ordered]
+        rows = [row for row in rows if not row.endpoint.ordered] if lined else rows
+        states.create_in_line(lined, now=now)
         states.create_claimed(rows, token, now=now, send_now=send_now)
     more_waiting = bool(unreached) or len(events) >= more_events + 1
-    return rows, token, more_waiting
+    return rows, lined, token, more_waiting

@@ -132,6 +132,10 @@ class Delivery(models.Model):
             # One endpoint's deliveries per hour and by status (the portal's figures, the API's stats/),
             # counted from the index alone.
             models.Index(fields=["endpoint", "created_at", "status"], name="hp_delivery_endpoint_time_idx"),
+            # Ordered delivery: an endpoint's unfinished deliveries in publish order, the head first
+            # (``states.claim_heads``).  Only unfinished rows are in it, so it stays small.
+            models.Index(fields=["endpoint", "event"], condition=Q(status__in=["pending", "retrying", "sending"]),
+                         name="hp_delivery_line_idx"),
         ]
 
     def __str__(self):

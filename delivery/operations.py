@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import states
+from delivery import lines, states
 from delivery.handoff import enqueue_batch
 from delivery.models import Attempt, Delivery, Event
 from delivery.publishing import check_body
@@ -23,14 +23,22 @@ def retry_delivery(delivery):
     The attempt uses the same ``webhook-id`` and body, so receivers can de-duplicate.
     Refused while the endpoint is disabled: the resend could only wait for the
     endpoint, and a finished delivery would look as if it were waiting again.
+    An ordered endpoint's delivery goes back to its line at its event's place
+    instead, and out as soon as the line is free (README, "Ordered delivery").
     """
-    ids, token = states.claim_one(delivery.pk)
+    if delivery.endpoint.ordered:
+        ids, token = [delivery.pk] if states.return_to_line(delivery.pk) else [], None
+    else:
+        ids, token = states.claim_one(delivery.pk)
     if not ids:
         if Endpoint.objects.filter(pk=delivery.endpoint_id, disabled=True).exists():
             raise ValidationError("The endpoint is disabled; enable it before resending.",
                                   code="endpoint_disabled")
         raise ValidationError("This delivery is being sent right now.", code="busy")
-    transaction.on_commit(lambda: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
+    if token is None:
+        transaction.on_commit(lambda: lines.advance([delivery.endpoint_id]))
+    else:
+        transaction.on_commit(lambda: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
     delivery.refresh_from_db()
     return delivery
 
@@ -46,6 +54,8 @@ def recover_endpoint(endpoint, *, since, progress=None):
     """
     _check_recoverable(endpoint, since)
     count = states.requeue_failed(endpoint.pk, since)
+    if count and endpoint.ordered:
+        transaction.on_commit(lambda: lines.advance([endpoint.pk]))
     if progress:
         progress(count)
     return count
@@ -71,6 +81,8 @@ def cancel_delivery(delivery):
     """Stop a waiting delivery from being tried again."""
     if not states.cancel(delivery.pk):
         raise ValidationError("Only pending or retrying deliveries can be cancelled.", code="invalid")
+    if delivery.endpoint.ordered:  # it may have been the head of its line
+        transaction.on_commit(lambda: lines.advance([delivery.endpoint_id]))
     delivery.refresh_from_db()
     return delivery
 

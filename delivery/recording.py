@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from delivery import endpoint_health, http_client, metrics, states, wire
+from delivery import endpoint_health, http_client, lines, metrics, states, wire
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery, fit
 from delivery.signals import delivery_exhausted, delivery_succeeded, fire
@@ -85,6 +85,8 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
     metrics.observe([exchange for sent in outcomes for exchange in wire.exchanges(sent)])
     endpoint_health.update(deliveries, outcomes, now, settings)
     _announce(deliveries, outcomes, attempts, exhausted, held, trigger)
+    # Finished deliveries of ordered endpoints left their line: the next may go.
+    lines.advance(lines.moved_by([d for d in deliveries if d.pk in held and d.status in Status.FINISHED]))
 
 
 def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger, now, settings):

@@ -5,9 +5,12 @@ No other module writes ``status``, ``lease_token``, ``lease_expires_at``,
 checks it), so "who can move a delivery to X?" has its answer here::
 
     new (fan-out, test event) ──create_claimed──▶ sending
+    new (fan-out, ordered endpoint) ──create_in_line──▶ pending, no time: waits for its turn
+    pending | retrying, head of its line ──claim_heads──▶ sending      (ordered endpoints)
     pending | retrying ──claim_due──▶ sending ──record──▶ succeeded | retrying | failed
     sending, lease lapsed ──claim_expired──▶ sending     (a started send counts as failed)
     any but sending ──claim_one──▶ sending                (a resend by hand)
+    any but sending ──return_to_line──▶ pending | retrying  (a resend by hand, ordered endpoint)
     failed ──requeue_failed──▶ retrying, due now          (recover)
     sending ──release──▶ pending | retrying | its finished state
     pending | retrying ──cancel──▶ cancelled;  park / unpark: no time / due now
@@ -25,19 +28,22 @@ that crashes workers cannot loop a delivery forever.
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from delivery import node
 from delivery.endpoint_policy import longest_send
-from delivery.models import Delivery, fit
+from delivery.models import Delivery, Event, fit
 from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
 from delivery.returning import update_returning
 from delivery.wire import BodyError
 from subscriptions import conf
+from subscriptions.models import Endpoint
 
 Status = Delivery.Status
+# The states that keep a delivery in its endpoint's line (``hp_delivery_line_idx`` holds these rows).
+UNFINISHED = (Status.PENDING, Status.RETRYING, Status.SENDING)
 
 
 def can_resend(delivery):
@@ -72,12 +78,78 @@ def _claim(queryset, limit, now):
 
 
 def claim_due(limit, now=None):
-    """Waiting deliveries whose time has come, of endpoints that are enabled."""
+    """Waiting deliveries whose time has come, of endpoints that are enabled (and not ordered: ``claim_heads``)."""
     now = now or timezone.now()
     due = Delivery.objects.filter(
-        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False
+        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False, endpoint__ordered=False
     ).order_by("next_attempt_at")
     return _claim(due, limit, now)
+
+
+def claim_heads(limit, now=None, endpoint_ids=None, started=False):
+    """The deliveries at the head of their ordered endpoint's line that may go now (``delivery/lines.py``).
+
+    ``endpoint_ids`` narrows the search to those endpoints (a line just moved).
+    ``started``: the claiming worker sends them at once (``held_rows``), so they
+    are marked started under the sending lease in the same statement, as the
+    fan-out's first batch is (one commit less per delivery of a line).
+    Of each enabled ordered endpoint, its unfinished delivery of the
+    earliest-published event is claimed if that one waits, is due (a line
+    member has no time of its own: due at once), nothing of the endpoint is
+    being sent, and no event of its tenant published before it still waits for
+    fan-out.  Two statements, each cheap whatever the length of a line: one
+    probe of ``hp_delivery_line_idx`` per ordered endpoint finds the candidates
+    (one statement would let the planner scan every waiting line member); then
+    one conditional ``UPDATE`` claims those that pass the checks, on the rows as
+    they are then (locked with ``SKIP LOCKED`` on PostgreSQL).  Plain SQL: it
+    runs after every delivery of a line, where building the ORM's expressions
+    cost more than the statements.
+    """
+    now = now or timezone.now()
+    candidates = _line_candidates(endpoint_ids)
+    if not candidates:
+        return [], None
+    token = new_token()
+    settings = conf.get()
+    lease = now + timedelta(seconds=settings.execution_lease if started else settings.queue_lease)
+    connection = connections[Delivery.objects.db]
+    locking = " FOR UPDATE OF d SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    marks = ", ".join(["%s"] * len(candidates))
+    sql = CLAIM_HEADS_SQL.format(delivery=Delivery._meta.db_table, event=Event._meta.db_table, candidates=marks,
+                                 locking=locking)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token, adapt(lease), adapt(now) if started else None, *candidates, adapt(now), limit])
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    return ids, token
+
+
+CLAIM_HEADS_SQL = """
+UPDATE {delivery} SET status = 'sending', lease_token = %s, lease_expires_at = %s, send_started_at = %s,
+    next_attempt_at = NULL
+WHERE id IN (
+    SELECT d.id FROM {delivery} d JOIN {event} e ON e.id = d.event_id
+    WHERE d.id IN ({candidates}) AND d.status IN ('pending', 'retrying')
+      AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= %s)
+      AND NOT EXISTS (SELECT 1 FROM {delivery} a WHERE a.endpoint_id = d.endpoint_id
+                      AND a.status IN ('pending', 'retrying', 'sending') AND a.event_id < d.event_id)
+      AND NOT EXISTS (SELECT 1 FROM {delivery} s WHERE s.tenant_id = d.tenant_id AND s.status = 'sending'
+                      AND s.endpoint_id = d.endpoint_id)
+      AND NOT EXISTS (SELECT 1 FROM {event} o WHERE o.tenant_id = d.tenant_id AND o.fanned_out_at IS NULL
+                      AND o.created_at < e.created_at)
+    ORDER BY d.event_id LIMIT %s{locking}
+) RETURNING id
+"""
+
+
+def _line_candidates(endpoint_ids=None):
+    """Each enabled ordered endpoint's unfinished delivery of the earliest event: one index probe each."""
+    endpoints = Endpoint.objects.filter(ordered=True, disabled=False).order_by()
+    if endpoint_ids is not None:
+        endpoints = endpoints.filter(pk__in=list(endpoint_ids))
+    first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
+             .order_by("event_id").values("id")[:1])
+    return [pk for pk in endpoints.annotate(head=Subquery(first)).values_list("head", flat=True) if pk]
 
 
 def claim_expired(limit, now=None):
@@ -106,6 +178,27 @@ def claim_one(delivery_id, now=None):
     return ([delivery_id], token) if claimed else ([], None)
 
 
+def create_in_line(rows, *, now):
+    """Save new deliveries of ordered endpoints waiting in their line, with no time of their own:
+    ``claim_heads`` takes each when it is at the head."""
+    for row in rows:
+        row.status, row.next_attempt_at, row.created_at = Status.PENDING, None, now
+    Delivery.objects.bulk_create(rows, batch_size=1000)
+    return rows
+
+
+def return_to_line(delivery_id):
+    """A resend by hand of an ordered endpoint's delivery: back in the line at its event's place
+    (``claim_heads`` sends it once the line is free), unless it is being sent or its endpoint is disabled."""
+    return bool(Delivery.objects.filter(
+        Q(pk=delivery_id) & ~Q(status=Status.SENDING) & Q(endpoint__disabled=False)
+    ).update(
+        status=Case(When(attempt_count=0, then=Value(Status.PENDING)), default=Value(Status.RETRYING)),
+        resent_from=F("status"), next_attempt_at=None, lease_token=None, lease_expires_at=None,
+        send_started_at=None,
+    ))
+
+
 def create_claimed(rows, token, *, now, send_now=0):
     """Save new deliveries already claimed under ``token`` (fan-out, a test event).
 
@@ -128,10 +221,14 @@ def create_claimed(rows, token, *, now, send_now=0):
 
 def requeue_failed(endpoint_id, since, now=None):
     """Failed deliveries to an endpoint created since ``since`` become due now, as resends by hand
-    of failed ones (recover); the dispatcher claims them in its batches.  Returns the count."""
+    of failed ones (recover); the dispatcher claims them in its batches.  Returns the count.
+
+    An ordered endpoint's go back to its line at their events' places, with no time of their own.
+    """
     now = now or timezone.now()
+    in_line = Endpoint.objects.filter(pk=endpoint_id, ordered=True).exists()
     return Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.FAILED, created_at__gte=since).update(
-        status=Status.RETRYING, next_attempt_at=now, resent_from=Status.FAILED,
+        status=Status.RETRYING, next_attempt_at=None if in_line else now, resent_from=Status.FAILED,
         lease_token=None, lease_expires_at=None,
     )
 
@@ -149,9 +246,20 @@ def park(endpoint_id):
 
 
 def unpark(endpoint_id, now=None):
-    """An enabled endpoint's waiting deliveries are due now: the kept ones go first."""
-    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING).update(
+    """An enabled endpoint's waiting deliveries are due now: the kept ones go first.
+
+    Not those of an ordered endpoint: they wait in its line with no time, which
+    ``claim_heads`` takes for due (``end_line`` when ``ordered`` is turned off).
+    """
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, endpoint__ordered=False).update(
         next_attempt_at=now or timezone.now())
+
+
+def end_line(endpoint_id, now=None):
+    """``ordered`` was turned off: the deliveries waiting in the line with no time become due now
+    (unless the endpoint is disabled, where no time means parked)."""
+    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, next_attempt_at__isnull=True,
+                            endpoint__disabled=False).update(next_attempt_at=now or timezone.now())
 
 
 def start(ids, token, now=None):
@@ -162,11 +270,8 @@ def start(ids, token, now=None):
     vanished (see ``recording.record_lost``); only the others are marked started.
     """
     now = now or timezone.now()
-    held = Delivery.objects.filter(id__in=ids, lease_token=token, status=Status.SENDING)
-    rows = list(
-        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
-    )
-    marked = {pk for (pk,) in update_returning(held.filter(send_started_at__isnull=True), {
+    rows = held_rows(ids, token)
+    marked = {pk for (pk,) in update_returning(fenced(token).filter(id__in=ids, send_started_at__isnull=True), {
         "lease_expires_at": now + timedelta(seconds=_execution_lease(rows, conf.get())), "send_started_at": now,
         "lease_node": node.name()})}
     # A row claimed again between the read and the mark (its lease lapsed, or its node was
@@ -193,6 +298,14 @@ def expire_leases_of(nodes, *, claimed_before, now=None):
 def _execution_lease(rows, settings):
     """The lease of a batch being sent: its slowest endpoint's send (own timeout, fallback) sets it."""
     return settings.execution_lease_for(max((longest_send(d.endpoint, settings) for d in rows), default=0))
+
+
+def held_rows(ids, token):
+    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets)."""
+    held = fenced(token).filter(id__in=ids)
+    return list(
+        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
+    )
 
 
 def release(deliveries, token, *, next_attempt_at):

@@ -9,7 +9,7 @@ from functools import partial
 
 from celery import shared_task
 
-from delivery import dispatcher, fanout, retention, sending
+from delivery import dispatcher, fanout, lines, retention, sending
 from delivery.handoff import fan_out_request
 
 # This worker process's fan-outs learn from each other how many events fit in a batch.
@@ -24,7 +24,7 @@ def fan_out_event(event_id=None):
 
 @shared_task(name="delivery.send_batch", acks_late=True, ignore_result=True)
 def send_batch(delivery_ids, token, trigger="scheduled"):
-    return sending.deliver_batch(delivery_ids, token, trigger)
+    return lines.carrying_on(sending.deliver_batch, sending.send_claimed, delivery_ids, token, trigger)
 
 
 @shared_task(name="delivery.dispatch", ignore_result=True)

@@ -17,6 +17,7 @@ from subscriptions.validation import (
     validate_event_type_filter,
     validate_headers,
     validate_metadata,
+    validate_ordered,
     validate_rate_limit,
     validate_text,
 )
@@ -24,7 +25,8 @@ from subscriptions.validation import (
 MAX_URL = 2048
 EDITABLE = ("url", "description", "event_types", "headers", "rate_limit", "metadata",
             # Authentication to receivers (receiver_auth)
-            "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2")
+            "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2",
+            "ordered")
 EDITABLE += endpoint_policy.POLICY_FIELDS
 # What an endpoint gets and in what shape (issue 15).
 EDITABLE += ("filter", "payload_format", "body_template", "content_type")
@@ -96,6 +98,7 @@ def validate_endpoint_fields(fields):
         "payload_format": _validate_payload_format,
         "body_template": _validate_body_template,
         "content_type": body_templates.validate_content_type,
+        "ordered": validate_ordered,
     })
     conflicts = _credential_conflicts(fields)
     if any(name in fields for name in receiver_auth.TLS_FIELDS):
@@ -131,12 +134,15 @@ def check_endpoint_cap(tenant, *, lock=False):
 
 @transaction.atomic
 def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None,
+                    rate_limit=None, metadata=None, secret=None, ordered=False,
                     signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url="",
                     tls_client_cert="", tls_client_key="", tls_ca_bundle="", oauth2=None,
                     filter=None, payload_format=PayloadFormat.STANDARD,  # the contract's field names
                     body_template="", content_type=""):
-    """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
+    """A new endpoint with a fresh secret (or the given ``whsec_`` one).
+
+    ``ordered``: its deliveries go out one at a time, in publish order (README, "Ordered delivery").
+    """
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
@@ -144,7 +150,7 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
               "tls_client_cert": tls_client_cert, "tls_client_key": tls_client_key,
               "tls_ca_bundle": tls_ca_bundle, "oauth2": oauth2,
               "filter": filter, "payload_format": payload_format, "body_template": body_template,
-              "content_type": content_type}
+              "content_type": content_type, "ordered": ordered}
     fields |= {"signature_scheme": signature_scheme, "retry_schedule": retry_schedule, "retry_on_4xx": retry_on_4xx,
                "timeout": timeout, "fallback_url": fallback_url}
     validate_endpoint_fields(fields)
@@ -230,10 +236,18 @@ def _new_fallback_origin(endpoint, changes):
     return isinstance(fallback, str) and fallback != "" and origin(fallback) not in trusted
 
 
+@transaction.atomic
 def update_endpoint(endpoint, **changes):
-    """Change editable fields; a credential sent back as ``<redacted>`` is kept (same origin only)."""
+    """Change editable fields; a credential sent back as ``<redacted>`` is kept (same origin only).
+
+    Turning ``ordered`` off lets ``delivery`` make the deliveries waiting in
+    the endpoint's line due now, in this transaction (``endpoint_unordered``).
+    """
+    was_ordered = endpoint.ordered
     _assign(endpoint, prepare_changes(endpoint, changes))
     endpoint.save()
+    if was_ordered and not endpoint.ordered:
+        signals.endpoint_unordered.send(sender=Endpoint, endpoint=endpoint)
     return endpoint
 
 

@@ -94,6 +94,8 @@ class Endpoint(models.Model):
     tls_client_key = models.TextField(blank=True, default="", editable=False)
     tls_ca_bundle = models.TextField(blank=True, default="")
     oauth2 = models.JSONField(null=True, blank=True, editable=False)
+    # Ordered delivery: one delivery at a time, in the order the events were published (delivery/lines.py).
+    ordered = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "hookplatform_endpoint"

@@ -11,7 +11,9 @@ own rows in step (``delivery`` parks and unparks the endpoint's waiting
 deliveries, and restarts its failure streak on enable): a receiver's writes commit or roll back with the change, and
 one that raises fails it.
 
-- ``endpoint_disabling(endpoint)`` and ``endpoint_enabling(endpoint)``.
+- ``endpoint_disabling(endpoint)`` and ``endpoint_enabling(endpoint)``;
+- ``endpoint_unordered(endpoint)``: ``ordered`` was turned off; the deliveries
+  that waited in its line become due now.
 """
 
 import logging
@@ -25,6 +27,7 @@ endpoint_disabled = Signal()
 endpoint_enabled = Signal()
 endpoint_disabling = Signal()
 endpoint_enabling = Signal()
+endpoint_unordered = Signal()
 
 
 def fire(signal, sender, **kwargs):

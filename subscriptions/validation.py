@@ -181,3 +181,8 @@ def validate_rate_limit(rate_limit):
     if isinstance(rate_limit, bool) or not isinstance(rate_limit, int) or not 1 <= rate_limit <= 100_000:
         raise ValidationError("rate_limit is a whole number of requests per second from 1 to 100000, or null.",
                               code="invalid")
+
+
+def validate_ordered(ordered):
+    if not isinstance(ordered, bool):
+        raise ValidationError("ordered is true or false.", code="invalid")

@@ -72,6 +72,22 @@ def receiver():
     server.stop()
 
 
+@pytest.fixture
+def line_receiver():
+    """Makes receivers for ordered endpoints (``tests/line_receiver.py``); stops them after the test."""
+    from tests.line_receiver import LineReceiver
+
+    receivers = []
+
+    def make(**kwargs):
+        receivers.append(LineReceiver(**kwargs))
+        return receivers[-1]
+
+    yield make
+    for made in receivers:
+        made.stop()
+
+
 @pytest.fixture(scope="session")
 def worker(django_db_setup, django_db_blocker):
     """A real Celery worker (beat inside) on the test database, shared by the session."""
@@ -124,7 +140,7 @@ def invoice_paid(db):
 @pytest.fixture
 def handed_over(monkeypatch):
     """Records what would be handed to the broker, for unit tests that run without one."""
-    from delivery import dispatcher, fanout, handoff, operations
+    from delivery import dispatcher, fanout, handoff, lines, operations
     from delivery.handoff import fan_out_request
 
     calls = []
@@ -137,7 +153,7 @@ def handed_over(monkeypatch):
         calls.append(("fan_out", event_id))
         return True
 
-    for module in (handoff, fanout, dispatcher, operations):
+    for module in (handoff, fanout, dispatcher, operations, lines):
         monkeypatch.setattr(module, "enqueue_batch", enqueue_batch, raising=False)
     monkeypatch.setattr(fan_out_request, "ask", ask)
     monkeypatch.setattr(fan_out_request, "take", lambda: calls.append(("fan_out_request_taken",)))

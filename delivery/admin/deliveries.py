@@ -122,6 +122,8 @@ class DeliveryAdmin(DashboardMixin, FastListMixin, TargetedSearchMixin, Confirme
         if obj.next_attempt_at and obj.status in Delivery.Status.WAITING:
             return format_html('{}<br><span class="hp-muted">next {}</span>', status_badge(obj.status),
                                f"{obj.next_attempt_at:%H:%M:%S}")
+        if obj.status in Delivery.Status.WAITING and obj.endpoint.ordered and not obj.endpoint.disabled:
+            return format_html('{}<br><span class="hp-muted">in line</span>', status_badge(obj.status))
         return status_badge(obj.status)
 
     @admin.display(description="endpoint · tenant")

@@ -28,12 +28,14 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
-                  "tls_client_cert", "tls_ca_bundle")
+                  "tls_client_cert", "tls_ca_bundle", "ordered")
         fields += endpoint_policy.POLICY_FIELDS
         field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
         # What it gets and in what shape (issue 15).
         fields += SHAPE_FIELDS
         field_classes |= {"filter": BoundedJSONField}
+        help_texts = {"ordered": "Deliver one at a time, in the order the events were published: the next waits "
+                                 "until the one before has succeeded, failed for good or been cancelled."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,6 +51,7 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
         fields["description"] = fields["description"] or ""
         fields["event_types"] = cleaned.get("event_types") or []
         fields["metadata"] = cleaned.get("metadata") or {}
+        fields["ordered"] = bool(cleaned.get("ordered"))
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
         fields.update({name: cleaned.get(name) for name in SHAPE_FIELDS})

@@ -84,6 +84,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
         ("Delivery policy", {"fields": POLICY_FIELDS}),
         ("What it gets and in what shape", {"fields": SHAPE_FIELDS}),
+        ("Ordered delivery", {"fields": ("ordered",)}),
         ("Health", {"fields": ("state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                                "health_24h")}),
         ("Signing", {"fields": ("signing_secret",)}),
@@ -98,7 +99,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
                                         "replace_headers")}),
                      ("Delivery policy", {"fields": POLICY_FIELDS}),
                      ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS[1:]}),
-                     ("What it gets and in what shape", {"fields": SHAPE_FIELDS}))
+                     ("What it gets and in what shape", {"fields": SHAPE_FIELDS}),
+                     ("Ordered delivery", {"fields": ("ordered",)}))
 
     def get_changelist(self, request, **kwargs):
         return EndpointChangeList
@@ -157,8 +159,12 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
 
     @admin.display(description="endpoint", ordering="url")
     def endpoint(self, obj):
-        return format_html('<strong class="hp-url">{}</strong><br><span class="hp-muted">{}</span>',
-                           obj.redacted_url, obj.pk)
+        return format_html('<strong class="hp-url">{}</strong><br><span class="hp-muted">{}</span>{}',
+                           obj.redacted_url, obj.pk, self.ordered_badge(obj))
+
+    def ordered_badge(self, obj):
+        """Ordered delivery: said on the list, beside the id."""
+        return format_html(" {}", badge("ordered", "info")) if obj.ordered else ""
 
     @admin.display(description="tenant", ordering="tenant__uid")
     def tenant_uid(self, obj):

@@ -140,13 +140,17 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         "PEM CA certificates trusted for this receiver only, instead of the public ones; \"\" for none."))
     oauth2 = OAuth2Serializer(required=False, allow_null=True, help_text=(
         "OAuth2 client credentials: the worker sends `Authorization: Bearer <token>`; null for none."))
+    # Ordered delivery.
+    ordered = serializers.BooleanField(
+        required=False, help_text="Deliver one at a time, in the order the events were published; the next "
+                                  "waits until the one before has succeeded, failed for good or been cancelled.")
 
     class Meta:
         model = Endpoint
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at",
-                  "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2"]
+                  "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2", "ordered"]
         fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
         fields += ["filter", "payload_format", "body_template", "content_type"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
