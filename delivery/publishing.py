@@ -10,6 +10,7 @@ from django.utils import timezone
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
+from delivery import tracing
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.wire import render_body
@@ -52,6 +53,7 @@ def check_body(type_entry, body):
     _check_schema(type_entry, body)
 
 
+@tracing.publish_span
 def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None):
     """Record an event for every matching endpoint of ``tenant``; returns the ``Event``.
 

@@ -258,6 +258,9 @@ KNOBS = (
          "vetted address (empty: direct).", secret=True),
     Knob("WEBHOOKS_OAUTH2_TOKEN_MARGIN", 30, _seconds,
          "Seconds before its expiry an OAuth2 access token is fetched anew."),
+    # OpenTelemetry (issue 17): traces need the optional extra hookplatform[otel].
+    Knob("WEBHOOKS_TRACEPARENT_HEADER", False, _flag,
+         "Send each attempt's W3C traceparent header to the receiver (with OpenTelemetry installed)."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

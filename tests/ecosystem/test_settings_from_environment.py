@@ -57,6 +57,7 @@ SAMPLES = {
     "WEBHOOKS_API_KEY_PEPPER_FALLBACKS": ("old-one,old-two", ["old-one", "old-two"]),
     "WEBHOOKS_EGRESS_PROXY": ("http://relay:pw@10.0.0.5:3128", "http://relay:pw@10.0.0.5:3128"),
     "WEBHOOKS_OAUTH2_TOKEN_MARGIN": ("10", 10.0),
+    "WEBHOOKS_TRACEPARENT_HEADER": ("on", True),
 }
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "
