@@ -30,7 +30,11 @@ from subscriptions import conf
 
 try:
     from opentelemetry import context as otel_context
-    from opentelemetry import propagate, trace
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    # W3C trace context by name, whatever propagators the host chose: the event row and the header hold it.
+    W3C = TraceContextTextMapPropagator()
 except ImportError:  # the optional extra is not installed: nothing is traced
     trace = None
 
@@ -81,12 +85,12 @@ def current_traceparent():
     if trace is None:
         return ""
     carrier = {}
-    propagate.inject(carrier)
+    W3C.inject(carrier)
     return carrier.get("traceparent", "")
 
 
 def _context_of(traceparent):
-    return propagate.extract({"traceparent": traceparent}) if traceparent else otel_context.Context()
+    return W3C.extract({"traceparent": traceparent}) if traceparent else otel_context.Context()
 
 
 def _span_context_of(traceparent):
@@ -108,8 +112,9 @@ def publish_span(publish):
         with _tracer().start_as_current_span("webhooks publish", kind=trace.SpanKind.PRODUCER,
                                              attributes={"webhooks.event_type": str(event_type)}) as span:
             event = publish(event_type, *args, **kwargs)
-            span.set_attributes({"webhooks.event_id": event.pk, "webhooks.tenant.id": event.tenant_id,
-                                 "webhooks.tenant.uid": event.tenant.uid})
+            span.set_attributes({"webhooks.event_id": event.pk, "webhooks.tenant.id": event.tenant_id})
+            if event._meta.get_field("tenant").is_cached(event):  # not an idempotent repeat's extra query
+                span.set_attribute("webhooks.tenant.uid", event.tenant.uid)
             return event
 
     return traced
