@@ -27,8 +27,16 @@ def _published_in_a_host_span(spans, tenant="org_1"):
 
 
 def _worker_spans(spans_file, attempts):
-    return wait_until(lambda: (found := read_spans(spans_file)) and len(found.get("webhooks attempt", ())) >= attempts
-                      and found, what=f"{attempts} attempt spans from the worker")
+    """The worker's spans once ``attempts`` attempt spans and the task spans they link to (which end
+    after them) are written."""
+
+    def complete():
+        found = read_spans(spans_file)
+        ended = {span["context"]["span_id"] for named in found.values() for span in named}
+        linked = {link["context"]["span_id"] for span in found.get("webhooks attempt", ()) for link in span["links"]}
+        return len(found.get("webhooks attempt", ())) >= attempts and linked <= ended and found
+
+    return wait_until(complete, what=f"{attempts} attempt spans from the worker, and their task spans")
 
 
 def test_a_publish_is_traced_to_its_fan_out_and_attempts_through_a_real_worker(traced_worker, spans, receiver):
@@ -53,10 +61,11 @@ def test_a_publish_is_traced_to_its_fan_out_and_attempts_through_a_real_worker(t
     assert Event.objects.get(pk=event.pk).traceparent == f"00-{trace_id:032x}-{publish_id:016x}-{flags:02x}"
 
     # The fan-out: a trace of its own in the worker (configured by OTEL_*), linked to the publish span.
-    (fan_out,) = found["webhooks fan-out"]
+    publish_link = {"trace_id": _hex(trace_id, 32), "span_id": _hex(publish_id, 16), "trace_state": "[]"}
+    (fan_out,) = [span for span in found["webhooks fan-out"]
+                  if any(link["context"] == publish_link for link in span["links"])]
     assert fan_out["parent_id"] is None and fan_out["resource"]["attributes"]["service.name"] == "webhooks-worker"
-    assert {"context": {"trace_id": _hex(trace_id, 32), "span_id": _hex(publish_id, 16), "trace_state": "[]"},
-            "attributes": {"webhooks.event_id": event.id}} in fan_out["links"]
+    assert {"context": publish_link, "attributes": {"webhooks.event_id": event.id}} in fan_out["links"]
     # The batch beyond the fan-out's own went through the broker with the fan-out's context in its headers.
     batches = found.get("webhooks send batch", [])
     assert any(b["parent_id"] == fan_out["context"]["span_id"]
