@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import publishing
+from delivery import publishing, tracing
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.type_cache import KnownType
@@ -27,6 +27,7 @@ REQUIRED = ("event_type", "data", "tenant")
 ALLOWED = (*REQUIRED, "idempotency_key", "occurred_at")
 
 
+@tracing.publish_many_span
 def publish_many(events):
     """Record ``events`` (dicts of ``publish``'s arguments) in one go; returns the ``Event`` of each, in order.
 

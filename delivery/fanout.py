@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import lines, states, wire
+from delivery import lines, states, tracing, wire
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_returning
@@ -16,7 +16,7 @@ from subscriptions.matching import matches
 from subscriptions.models import Endpoint
 
 # Plain text and integer columns: no conversion from the database needed.
-EVENT_FIELDS = ("id", "tenant_id", "event_type", "body")
+EVENT_FIELDS = ("id", "tenant_id", "event_type", "body", "traceparent")
 
 
 class DeliveriesPerEvent:
@@ -164,6 +164,7 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         events = _claim_events(event_id, now, more_events)
         if not events:
             return [], [], None, False
+        tracing.link_events(events)
         endpoints = {}
         # One query (a plain fetch, not a server-side cursor's three round trips).
         # With each endpoint's state row (the health stage reads it): a join, not a query per endpoint.

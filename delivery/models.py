@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from delivery import tracing
 from subscriptions import ids
 from subscriptions.models import Endpoint, Tenant
 
@@ -37,6 +38,9 @@ class Event(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # The publish span's W3C context, carried with the event through the outbox (delivery.tracing).
+    traceparent = models.CharField(max_length=55, blank=True, default=tracing.current_traceparent, db_default="",
+                                   editable=False)
 
     class Meta:
         db_table = "hookplatform_event"

@@ -37,7 +37,7 @@ def insert_checked(event, known, tenant):
     quote = connection.ops.quote_name
     by_uid = not isinstance(tenant, Tenant)
     tenant_match = f"t.{quote(_column(Tenant, 'uid' if by_uid else 'id'))}"
-    columns = ("id", "event_type", "body", "idempotency_key", "occurred_at", "created_at")
+    columns = ("id", "event_type", "body", "idempotency_key", "occurred_at", "created_at", "traceparent")
     values = [_prep(Event, name, getattr(event, name), connection) for name in columns]
     conflict = ""
     if event.idempotency_key is not None:

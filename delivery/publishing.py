@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from referencing.exceptions import Unresolvable
 
-from delivery import outbox, type_cache
+from delivery import outbox, tracing, type_cache
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.type_cache import NO_RETRIEVAL
@@ -69,6 +69,7 @@ def check_body(type_entry, body):
     _check_schema(type_entry, body)
 
 
+@tracing.publish_span
 def publish(event_type, data, *, tenant, idempotency_key=None, occurred_at=None):
     """Record an event for every matching endpoint of ``tenant``; returns the ``Event``.
 

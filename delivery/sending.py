@@ -8,7 +8,7 @@ from functools import partial
 
 from django.utils import timezone
 
-from delivery import endpoint_policy, http_client, oauth2, rate_limit, send_pool, states, wire
+from delivery import endpoint_policy, http_client, oauth2, rate_limit, send_pool, states, tracing, wire
 from delivery.models import Attempt
 from delivery.recording import record_lost, record_outcomes
 from subscriptions import conf, receiver_auth
@@ -44,7 +44,8 @@ def send_claimed(deliveries, token, trigger=Attempt.Trigger.SCHEDULED):
     if not live:
         return 0
     pool = send_pool.pool(settings.send_concurrency, settings.endpoint_concurrency)
-    _, _, turned_away = pool.run(live, _send_one, partial(record_outcomes, token=token, trigger=trigger),
+    _, _, turned_away = pool.run(live, tracing.attempt_spans(_send_one),
+                                 partial(record_outcomes, token=token, trigger=trigger),
                                  patience=settings.batch_patience, wait_seconds=settings.timeout)
     if turned_away:
         # Whole seconds: few distinct times make a short UPDATE.
@@ -101,6 +102,6 @@ def _request_for(delivery):
         body=body,
         content_type=content_type,
         secrets=active_secrets(endpoint),
-        custom_headers=endpoint.headers_to_send(),
+        custom_headers=tracing.with_traceparent(endpoint.headers_to_send()),
         signature_scheme=endpoint.signature_scheme,
     )

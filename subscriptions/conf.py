@@ -328,6 +328,9 @@ KNOBS += (
          "The `source` of CloudEvents bodies (a URI-reference naming this platform)."),
     Knob("WEBHOOKS_BODY_TEMPLATES", False, _flag,
          "Let endpoints have a body template (sandboxed Jinja2, rendered in a child process)."),
+    # OpenTelemetry (issue 17): traces need the optional extra hookplatform[otel].
+    Knob("WEBHOOKS_TRACEPARENT_HEADER", False, _flag,
+         "Send each attempt's W3C traceparent header to the receiver (with OpenTelemetry installed)."),
 )
 _BY_ATTR = {row.attr: row for row in KNOBS}
 _BY_NAME = {row.name: row for row in KNOBS}

@@ -71,6 +71,7 @@ SAMPLES = {
 SAMPLES |= {  # issue 15
     "WEBHOOKS_CLOUDEVENTS_SOURCE": ("https://shop.example.com/billing", "https://shop.example.com/billing"),
     "WEBHOOKS_BODY_TEMPLATES": ("on", True),
+    "WEBHOOKS_TRACEPARENT_HEADER": ("on", True),
 }
 
 READ_BACK = ("import json, django; django.setup(); from subscriptions import api_keys, conf; s = conf.get(); "
