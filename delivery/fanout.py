@@ -122,6 +122,14 @@ def _deliveries_for(events, endpoints, enough):
     return rows, []
 
 
+def _pushed_and_kept(rows):
+    """The deliveries to send, and those kept for polling endpoints (same matching, same body): never sent."""
+    pushed, kept = [], []
+    for row in rows:
+        (kept if row.endpoint.kind == Endpoint.Kind.POLLING else pushed).append(row)
+    return pushed, kept
+
+
 def _create_deliveries(event_id, send_now, more_events, enough):
     now = timezone.now()
     token = states.new_token()
@@ -138,6 +146,8 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         rows, unreached = _deliveries_for(events, endpoints, enough)
         if unreached:  # back to the outbox, for the next fan-out
             Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
+        rows, kept = _pushed_and_kept(rows)
+        states.keep_for_polling(kept, now=now)
         states.create_claimed(rows, token, now=now, send_now=send_now)
     more_waiting = bool(unreached) or len(events) >= more_events + 1
     return rows, token, more_waiting

@@ -87,8 +87,11 @@ def send_test_event(endpoint, event_type, data=None):
     with transaction.atomic():
         event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
+        row = Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id)
+        if endpoint.kind == endpoint.Kind.POLLING:  # kept for its consumer, like every event
+            states.keep_for_polling([row], now=now)
+            return event
         token = states.new_token()
-        [delivery] = states.create_claimed([Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id)],
-                                           token, now=now)
+        [delivery] = states.create_claimed([row], token, now=now)
         transaction.on_commit(lambda: enqueue_batch([delivery.pk], token, Attempt.Trigger.MANUAL))
     return event

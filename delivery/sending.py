@@ -66,6 +66,12 @@ def _send_one(delivery):
     return request, http_client.post(request, timeout=settings.timeout, body_limit=settings.response_body_limit)
 
 
+def signed_request(delivery):
+    """The request a push of ``delivery`` makes, signed now: a polling endpoint's consumer reads the same
+    body and headers in the poll answer (``delivery.polling``)."""
+    return _request_for(delivery)
+
+
 def _request_for(delivery):
     """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
     endpoint = delivery.endpoint

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import conf, signals
+from subscriptions import conf, endpoint_kinds, signals
 from subscriptions.models import Endpoint, EventType, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -102,17 +102,23 @@ def check_endpoint_cap(tenant, *, lock=False):
 
 
 @transaction.atomic
-def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None):
-    """A new endpoint with a fresh secret (or the given ``whsec_`` one)."""
+def create_endpoint(tenant, *, url="", event_types=None, description="", headers=None,
+                    rate_limit=None, metadata=None, secret=None, kind=Endpoint.Kind.HTTP):
+    """A new endpoint with a fresh secret (or the given ``whsec_`` one).
+
+    ``kind="polling"``: no ``url``; its events are kept for its consumer to pull.
+    """
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
+    endpoint_kinds.check_kind(kind, url=url, headers=headers)
+    if kind == Endpoint.Kind.POLLING:
+        del fields["url"]  # none to check; stored empty
     validate_endpoint_fields(fields)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
-    endpoint = Endpoint(tenant=tenant)
+    endpoint = Endpoint(tenant=tenant, kind=kind)
     _assign(endpoint, fields)
     try:
         secret_row = new_secret_row(endpoint, secret)
@@ -160,6 +166,7 @@ def prepare_changes(endpoint, changes):
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    endpoint_kinds.check_changes(endpoint, changes)
     changes = dict(changes)
     url = changes.get("url")
     new_origin = isinstance(url, str) and origin(url) != origin(endpoint.url)

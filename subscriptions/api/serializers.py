@@ -50,7 +50,9 @@ class TenantUpdateSerializer(TenantSerializer):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
+    url = serializers.CharField(max_length=2048, required=False, allow_blank=True,
+                                help_text="http(s) URL that receives the webhooks; required for an `http` "
+                                          "endpoint, left out (empty) for a `polling` one.")
     event_types = EventTypeFilterField(required=False)
     headers = HeadersField(required=False)
     metadata = MetadataField(required=False)
@@ -60,12 +62,18 @@ class EndpointSerializer(serializers.ModelSerializer):
     # Kept by the send path in its own row (``endpoint.send_state``); null for an endpoint without one.
     failing_since = serializers.DateTimeField(source="send_state.failing_since", read_only=True, allow_null=True)
     last_success_at = serializers.DateTimeField(source="send_state.last_success_at", read_only=True, allow_null=True)
+    # Polling endpoints (issue 17).
+    kind = serializers.ChoiceField(
+        choices=Endpoint.Kind.choices, required=False,
+        help_text="`http` (default): deliveries are POSTed to `url`. `polling`: no URL; the consumer pulls the "
+                  "events with `GET .../endpoints/{id}/poll/`. Set at creation only.")
 
     class Meta:
         model = Endpoint
         fields = ["id", "url", "description", "event_types", "headers", "rate_limit", "metadata",
                   "disabled", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                   "created_at", "updated_at"]
+        fields += ["kind"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
