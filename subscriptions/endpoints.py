@@ -101,6 +101,13 @@ def check_endpoint_cap(tenant, *, lock=False):
                               code="too_many_endpoints")
 
 
+def validate_new_endpoint(fields, kind=Endpoint.Kind.HTTP):
+    """A new endpoint's fields, for its kind: a polling endpoint has no URL (nor custom headers) to check."""
+    endpoint_kinds.check_kind(kind, url=fields.get("url"), headers=fields.get("headers"))
+    validate_endpoint_fields({name: value for name, value in fields.items()
+                              if not (name == "url" and kind == Endpoint.Kind.POLLING)})
+
+
 @transaction.atomic
 def create_endpoint(tenant, *, url="", event_types=None, description="", headers=None,
                     rate_limit=None, metadata=None, secret=None, kind=Endpoint.Kind.HTTP):
@@ -112,10 +119,7 @@ def create_endpoint(tenant, *, url="", event_types=None, description="", headers
     event_types = list(event_types) if isinstance(event_types, list | tuple) else event_types or []
     fields = {"url": url, "event_types": event_types, "description": description,
               "headers": headers or {}, "rate_limit": rate_limit, "metadata": metadata or {}}
-    endpoint_kinds.check_kind(kind, url=url, headers=headers)
-    if kind == Endpoint.Kind.POLLING:
-        del fields["url"]  # none to check; stored empty
-    validate_endpoint_fields(fields)
+    validate_new_endpoint(fields, kind)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
     endpoint = Endpoint(tenant=tenant, kind=kind)

@@ -75,8 +75,7 @@ class Endpoint(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Polling endpoints (issue 17).
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP, db_default=Kind.HTTP,
-                            editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP, db_default=Kind.HTTP)
 
     class Meta:
         db_table = "hookplatform_endpoint"

@@ -9,8 +9,13 @@ from subscriptions.models import Endpoint, EventType
 
 
 class EndpointForm(DomainFormMixin, forms.ModelForm):
-    url = forms.URLField(max_length=2048, assume_scheme="https",
-                         widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
+    url = forms.URLField(max_length=2048, assume_scheme="https", required=False,
+                         widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}),
+                         help_text="Required for an HTTP endpoint; empty for a polling one.")
+    # Polling endpoints (issue 17): chosen when the endpoint is added, shown read-only after.
+    kind = forms.ChoiceField(choices=Endpoint.Kind.choices, initial=Endpoint.Kind.HTTP, required=False,
+                             help_text="Polling: the receiver has no public URL and pulls its events with "
+                                       "GET …/endpoints/{id}/poll/. Cannot be changed later.")
     replace_headers = OptionalJSONField(
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
@@ -32,6 +37,9 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
             fields["headers"] = cleaned["replace_headers"]
         return fields
 
+    def new_kind(self):
+        return self.cleaned_data.get("kind") or Endpoint.Kind.HTTP
+
     def changed_fields(self):
         """The fields an edit changes: credentials still reading <redacted> are kept (same origin only)."""
         return {name: value for name, value in self.domain_fields().items()
@@ -41,7 +49,7 @@ class EndpointForm(DomainFormMixin, forms.ModelForm):
         if not self.instance._state.adding:
             endpoints.prepare_changes(Endpoint.objects.get(pk=self.instance.pk), self.changed_fields())
         else:
-            endpoints.validate_endpoint_fields(self.domain_fields())
+            endpoints.validate_new_endpoint(self.domain_fields(), self.new_kind())
             if cleaned.get("tenant"):
                 endpoints.check_endpoint_cap(cleaned["tenant"])
 

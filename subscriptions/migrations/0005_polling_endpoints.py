@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='endpoint',
             name='kind',
-            field=models.CharField(choices=[('http', 'HTTP (sent to its URL)'), ('polling', 'Polling (pulled by its consumer)')], db_default='http', default='http', editable=False, max_length=16),
+            field=models.CharField(choices=[('http', 'HTTP (sent to its URL)'), ('polling', 'Polling (pulled by its consumer)')], db_default='http', default='http', max_length=16),
         ),
         migrations.AlterField(
             model_name='endpoint',
