@@ -28,6 +28,9 @@ def retry_delivery(delivery):
         if Endpoint.objects.filter(pk=delivery.endpoint_id, disabled=True).exists():
             raise ValidationError("The endpoint is disabled; enable it before resending.",
                                   code="endpoint_disabled")
+        if Endpoint.objects.filter(pk=delivery.endpoint_id, kind=Endpoint.Kind.POLLING).exists():
+            raise ValidationError("Its endpoint is polled, not sent to: its consumer reads it again from an "
+                                  "earlier cursor.", code="polling")
         raise ValidationError("This delivery is being sent right now.", code="busy")
     transaction.on_commit(lambda: enqueue_batch(ids, token, Attempt.Trigger.MANUAL))
     delivery.refresh_from_db()

@@ -144,3 +144,26 @@ def test_kept_deliveries_are_never_claimed_for_sending(poller, handed_over):
     unpark(poller.pk)  # an enable
     assert claim_due(100)[0] == []
     assert claim_one(kept.first().pk) == ([], None)
+
+
+def test_a_test_event_is_kept_for_the_consumer_and_a_resend_is_refused(acme_key, poller, handed_over):
+    answer = acme_key.post(f"{BASE}{poller.pk}/test/", {"event_type": "invoice.paid"}, format="json")
+    assert answer.status_code == 202
+    [got] = acme_key.get(poll_url(poller.pk)).json()["events"]
+    assert got["id"] == answer.json()["id"] and not [call for call in handed_over if call[0] == "batch"]
+    delivery = Delivery.objects.get(endpoint=poller)
+    refused = acme_key.post(f"/api/v1/tenants/acme/deliveries/{delivery.pk}/retry/")
+    assert refused.status_code == 409 and "polled" in refused.json()["detail"]
+    assert Delivery.objects.get(pk=delivery.pk).status == "pending"
+
+
+def test_an_event_fanned_out_late_comes_after_what_was_read_never_lost(acme_key, poller):
+    earlier = publish("invoice.paid", {"n": 0}, tenant="acme")
+    later = publish("invoice.paid", {"n": 1}, tenant="acme")
+    fan_out_for_sending(later.id, send_now=0)  # the earlier event's fan-out is late (say its hand-off was lost)
+    page = acme_key.get(poll_url(poller.pk)).json()
+    assert [e["id"] for e in page["events"]] == [later.id]
+    fan_out_for_sending(earlier.id, send_now=0)
+    page = acme_key.get(poll_url(poller.pk, cursor=page["next_cursor"])).json()
+    assert [e["id"] for e in page["events"]] == [earlier.id]
+    assert Delivery.objects.get(endpoint=poller, event=earlier).status == "pending"  # not acknowledged unread
