@@ -157,6 +157,14 @@ def _deliveries_of(event, endpoints):
     return rows, shaped
 
 
+def _pushed_and_kept(rows):
+    """The deliveries to send, and those kept for polling endpoints (same matching, same body): never sent."""
+    pushed, kept = [], []
+    for row in rows:
+        (kept if row.endpoint.kind == Endpoint.Kind.POLLING else pushed).append(row)
+    return pushed, kept
+
+
 def _create_deliveries(event_id, send_now, more_events, enough):
     now = timezone.now()
     token = states.new_token()
@@ -174,6 +182,8 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         rows, unreached = _deliveries_for(events, endpoints, enough)
         if unreached:  # back to the outbox, for the next fan-out
             Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
+        rows, kept = _pushed_and_kept(rows)
+        states.keep_for_polling(kept, now=now)
         lined = [row for row in rows if row.endpoint.ordered]
         rows = [row for row in rows if not row.endpoint.ordered] if lined else rows
         states.create_in_line(lined, now=now)

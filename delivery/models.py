@@ -113,6 +113,9 @@ class Delivery(models.Model):
     content_type = models.CharField(max_length=255, blank=True, default="", db_default="", editable=False)
     # Why its body could not be made (a body template that failed): it fails without a request.
     body_error = models.CharField(max_length=512, blank=True, default="", db_default="", editable=False)
+    # Polling endpoints: the delivery's place in its endpoint's poll line, given when a poll first reads it
+    # (``delivery.polling``); null for a push delivery and for one no poll has reached yet.
+    poll_seq = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "hookplatform_delivery"
@@ -140,6 +143,11 @@ class Delivery(models.Model):
             # (``states.claim_heads``).  Only unfinished rows are in it, so it stays small.
             models.Index(fields=["endpoint", "event"], condition=Q(status__in=["pending", "retrying", "sending"]),
                          name="hp_delivery_line_idx"),
+            # Polling endpoints: the poll line, and the kept rows no poll has numbered yet.
+            models.Index(fields=["endpoint", "poll_seq"], condition=Q(poll_seq__isnull=False),
+                         name="hp_delivery_poll_idx"),
+            models.Index(fields=["endpoint", "event"], condition=Q(status="pending", poll_seq__isnull=True),
+                         name="hp_delivery_poll_new_idx"),
         ]
 
     def __str__(self):
@@ -202,6 +210,11 @@ class EndpointState(models.Model):
     # The rate limit's current one-second window (Unix second) and requests sent in it.
     rate_window = models.BigIntegerField(default=0)
     rate_count = models.PositiveIntegerField(default=0)
+    # Polling endpoints: the last place numbered in the poll line, and the consumer's committed place
+    # (everything up to it is acknowledged), with when it was committed.
+    poll_numbered = models.BigIntegerField(default=0, db_default=0)
+    poll_committed = models.BigIntegerField(default=0, db_default=0)
+    poll_committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "hookplatform_endpoint_state"

@@ -34,6 +34,9 @@ def retry_delivery(delivery):
         if Endpoint.objects.filter(pk=delivery.endpoint_id, disabled=True).exists():
             raise ValidationError("The endpoint is disabled; enable it before resending.",
                                   code="endpoint_disabled")
+        if Endpoint.objects.filter(pk=delivery.endpoint_id, kind=Endpoint.Kind.POLLING).exists():
+            raise ValidationError("Its endpoint is polled, not sent to: its consumer reads it again from an "
+                                  "earlier cursor.", code="polling")
         raise ValidationError("This delivery is being sent right now.", code="busy")
     if token is None:
         transaction.on_commit(lambda: lines.advance([delivery.endpoint_id]))
@@ -100,10 +103,13 @@ def send_test_event(endpoint, event_type, data=None):
     with transaction.atomic():
         event = Event.objects.create(tenant_id=endpoint.tenant_id, event_type=type_entry.name, body=body,
                                      occurred_at=now, fanned_out_at=now)
-        token = states.new_token()
         [(own_body, content_type, body_error)] = delivery_bodies([(endpoint, event.pk, json.loads(body))])
-        [delivery] = states.create_claimed([Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id,
-                                                     body=own_body, content_type=content_type,
-                                                     body_error=body_error)], token, now=now)
+        row = Delivery(event=event, endpoint=endpoint, tenant_id=endpoint.tenant_id, body=own_body,
+                       content_type=content_type, body_error=body_error)
+        if endpoint.kind == endpoint.Kind.POLLING:  # kept for its consumer, like every event
+            states.keep_for_polling([row], now=now)
+            return event
+        token = states.new_token()
+        [delivery] = states.create_claimed([row], token, now=now)
         transaction.on_commit(lambda: enqueue_batch([delivery.pk], token, Attempt.Trigger.MANUAL))
     return event

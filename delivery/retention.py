@@ -5,7 +5,9 @@ by primary key, so workers keep recording outcomes between batches (no long
 lock on SQLite, no long-running transaction on PostgreSQL).  Waiting or
 sending deliveries are never deleted, however old, nor their events, nor
 their attempts: a disabled endpoint's kept deliveries survive, with their
-history, until they are sent or cancelled.  A batch locks the deliveries it
+history, until they are sent or cancelled.  A polling endpoint's deliveries
+that its consumer has not committed yet are kept for the whole window after
+they were made, then go like finished ones (``delivery.polling``).  A batch locks the deliveries it
 touches and deletes only what still qualifies, so a delivery resent while the
 batch was being chosen is not taken with its event.
 """
@@ -16,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import conf
+from subscriptions.models import Endpoint
 
 logger = logging.getLogger("delivery.retention")
 Status = Delivery.Status
@@ -34,14 +37,20 @@ class PurgeReport:
     complete: bool = True
 
 
+def _gone(cutoff):
+    """Deliveries old enough to go: finished before the cutoff, or kept for a polling endpoint's consumer
+    since before it (a consumer away for less than the retention window loses nothing)."""
+    return (Q(status__in=Status.FINISHED, finished_at__lt=cutoff)
+            | Q(status=Status.PENDING, endpoint__kind=Endpoint.Kind.POLLING, created_at__lt=cutoff))
+
+
 def old_querysets(cutoff):
     """What may go, by table, oldest first (rows are time-ordered by primary key)."""
     return {
         "attempts": Attempt.objects.filter(started_at__lt=cutoff, delivery__status__in=Status.FINISHED),
-        "deliveries": Delivery.objects.filter(status__in=Status.FINISHED, finished_at__lt=cutoff),
+        "deliveries": Delivery.objects.filter(_gone(cutoff)),
         "events": Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
-        .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk"))
-                        .exclude(status__in=Status.FINISHED, finished_at__lt=cutoff))),
+        .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk")).exclude(_gone(cutoff)))),
     }
 
 

@@ -92,6 +92,12 @@ def _door_options(endpoint):
     return http_client.DoorOptions(tls_client_cert=cert, tls_client_key=key, tls_ca_bundle=ca_bundle)
 
 
+def signed_request(delivery):
+    """The request a push of ``delivery`` makes, signed now: a polling endpoint's consumer reads the same
+    body and headers in the poll answer (``delivery.polling``)."""
+    return _request_for(delivery)
+
+
 def _request_for(delivery):
     """The signed request: the one moment the endpoint's credentials and secrets are decrypted."""
     endpoint = delivery.endpoint

@@ -14,6 +14,8 @@ checks it), so "who can move a delivery to X?" has its answer here::
     failed ──requeue_failed──▶ retrying, due now          (recover)
     sending ──release──▶ pending | retrying | its finished state
     pending | retrying ──cancel──▶ cancelled;  park / unpark: no time / due now
+    new, to a polling endpoint ──keep_for_polling──▶ pending, no time, never claimed
+    pending, polled ──acknowledge_polled──▶ succeeded    (the consumer committed past it)
 
 Every change of a delivery's state is one conditional UPDATE.  A claim gives
 a batch of rows a fresh ``lease_token`` and moves them to ``sending``; only
@@ -77,11 +79,16 @@ def _claim(queryset, limit, now):
     return ids, token
 
 
+PUSHED = Q(endpoint__kind=Endpoint.Kind.HTTP)  # a polling endpoint's deliveries are never claimed for sending
+
+
 def claim_due(limit, now=None):
-    """Waiting deliveries whose time has come, of endpoints that are enabled (and not ordered: ``claim_heads``)."""
+    """Waiting deliveries whose time has come, of endpoints that are enabled, have a URL and are not
+    ordered (``claim_heads``)."""
     now = now or timezone.now()
     due = Delivery.objects.filter(
-        status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False, endpoint__ordered=False
+        PUSHED, status__in=Status.WAITING, next_attempt_at__lte=now, endpoint__disabled=False,
+        endpoint__ordered=False
     ).order_by("next_attempt_at")
     return _claim(due, limit, now)
 
@@ -143,8 +150,10 @@ WHERE id IN (
 
 
 def _line_candidates(endpoint_ids=None):
-    """Each enabled ordered endpoint's unfinished delivery of the earliest event: one index probe each."""
-    endpoints = Endpoint.objects.filter(ordered=True, disabled=False).order_by()
+    """Each enabled ordered endpoint's unfinished delivery of the earliest event: one index probe each.
+
+    A polling endpoint has no line to send: its consumer reads in publish order (``delivery.polling``)."""
+    endpoints = Endpoint.objects.filter(ordered=True, disabled=False, kind=Endpoint.Kind.HTTP).order_by()
     if endpoint_ids is not None:
         endpoints = endpoints.filter(pk__in=list(endpoint_ids))
     first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
@@ -167,7 +176,7 @@ def claim_one(delivery_id, now=None):
     now = now or timezone.now()
     token = new_token()
     claimed = Delivery.objects.filter(
-        Q(pk=delivery_id) & ~Q(status=Status.SENDING) & Q(endpoint__disabled=False)
+        Q(pk=delivery_id) & ~Q(status=Status.SENDING) & Q(endpoint__disabled=False) & PUSHED
     ).update(
         status=Status.SENDING,
         resent_from=F("status"),
@@ -227,7 +236,7 @@ def requeue_failed(endpoint_id, since, now=None):
     """
     now = now or timezone.now()
     in_line = Endpoint.objects.filter(pk=endpoint_id, ordered=True).exists()
-    return Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.FAILED, created_at__gte=since).update(
+    return Delivery.objects.filter(PUSHED, endpoint_id=endpoint_id, status=Status.FAILED, created_at__gte=since).update(
         status=Status.RETRYING, next_attempt_at=None if in_line else now, resent_from=Status.FAILED,
         lease_token=None, lease_expires_at=None,
     )
@@ -251,7 +260,8 @@ def unpark(endpoint_id, now=None):
     Not those of an ordered endpoint: they wait in its line with no time, which
     ``claim_heads`` takes for due (``end_line`` when ``ordered`` is turned off).
     """
-    Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, endpoint__ordered=False).update(
+    Delivery.objects.filter(PUSHED, endpoint_id=endpoint_id, status__in=Status.WAITING,
+                            endpoint__ordered=False).update(
         next_attempt_at=now or timezone.now())
 
 
@@ -260,6 +270,39 @@ def end_line(endpoint_id, now=None):
     (unless the endpoint is disabled, where no time means parked)."""
     Delivery.objects.filter(endpoint_id=endpoint_id, status__in=Status.WAITING, next_attempt_at__isnull=True,
                             endpoint__disabled=False).update(next_attempt_at=now or timezone.now())
+
+
+def keep_for_polling(rows, *, now):
+    """Save new deliveries to polling endpoints: pending with no time and no lease, so that no
+    claim ever takes them; their consumer reads them (``delivery.polling``)."""
+    for row in rows:
+        row.status, row.created_at, row.next_attempt_at = Status.PENDING, now, None
+    Delivery.objects.bulk_create(rows, batch_size=1000)
+    return rows
+
+
+def number_for_polling(endpoint_id, after, limit):
+    """Give up to ``limit`` kept deliveries no poll has reached yet their places after ``after``,
+    in publish order (event ids sort by time); returns the last place given.
+
+    The caller holds the endpoint's state row locked, so places are given by
+    one poll at a time, to rows already committed: a delivery made later
+    (an event whose publish committed late) gets a later place, never one
+    that a consumer has already passed.
+    """
+    ids = list(Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.PENDING, poll_seq__isnull=True)
+               .order_by("event_id", "id").values_list("id", flat=True)[:limit])
+    if ids:
+        places = Case(*(When(pk=pk, then=Value(after + n)) for n, pk in enumerate(ids, 1)),
+                      output_field=Delivery._meta.get_field("poll_seq"))
+        Delivery.objects.filter(pk__in=ids, poll_seq__isnull=True).update(poll_seq=places)
+    return after + len(ids)
+
+
+def acknowledge_polled(endpoint_id, upto, now=None):
+    """The consumer committed its place ``upto``: its kept deliveries up to there are done (succeeded)."""
+    return Delivery.objects.filter(endpoint_id=endpoint_id, status=Status.PENDING, poll_seq__lte=upto).update(
+        status=Status.SUCCEEDED, finished_at=now or timezone.now())
 
 
 def start(ids, token, now=None):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import body_templates, conf, endpoint_policy, filters, receiver_auth, signals
+from subscriptions import body_templates, conf, endpoint_kinds, endpoint_policy, filters, receiver_auth, signals
 from subscriptions.models import Endpoint, EventType, PayloadFormat, Tenant
 from subscriptions.redaction import REDACTED, has_redacted_parts, has_user_info, origin, redact_url, restore_url
 from subscriptions.secrets import new_secret_row
@@ -132,15 +132,23 @@ def check_endpoint_cap(tenant, *, lock=False):
                               code="too_many_endpoints")
 
 
+def validate_new_endpoint(fields, kind=Endpoint.Kind.HTTP):
+    """A new endpoint's fields, for its kind: a polling endpoint has no URL (nor custom headers) to check."""
+    endpoint_kinds.check_kind(kind, url=fields.get("url"), headers=fields.get("headers"), others=fields)
+    validate_endpoint_fields({name: value for name, value in fields.items()
+                              if not (name == "url" and kind == Endpoint.Kind.POLLING)})
+
+
 @transaction.atomic
-def create_endpoint(tenant, *, url, event_types=None, description="", headers=None,
-                    rate_limit=None, metadata=None, secret=None, ordered=False,
+def create_endpoint(tenant, *, url="", event_types=None, description="", headers=None,
+                    rate_limit=None, metadata=None, secret=None, kind=Endpoint.Kind.HTTP, ordered=False,
                     signature_scheme="standard", retry_schedule=None, retry_on_4xx=True, timeout=None, fallback_url="",
                     tls_client_cert="", tls_client_key="", tls_ca_bundle="", oauth2=None,
                     filter=None, payload_format=PayloadFormat.STANDARD,  # the contract's field names
                     body_template="", content_type=""):
     """A new endpoint with a fresh secret (or the given ``whsec_`` one).
 
+    ``kind="polling"``: no ``url``; its events are kept for its consumer to pull.
     ``ordered``: its deliveries go out one at a time, in publish order (README, "Ordered delivery").
     """
     # list("abc") or list(1.5) would turn a wrong type into a wrong value or a TypeError: validate it as given.
@@ -153,10 +161,10 @@ def create_endpoint(tenant, *, url, event_types=None, description="", headers=No
               "content_type": content_type, "ordered": ordered}
     fields |= {"signature_scheme": signature_scheme, "retry_schedule": retry_schedule, "retry_on_4xx": retry_on_4xx,
                "timeout": timeout, "fallback_url": fallback_url}
-    validate_endpoint_fields(fields)
+    validate_new_endpoint(fields, kind)
     tenant = resolve_tenant(tenant)
     check_endpoint_cap(tenant, lock=True)
-    endpoint = Endpoint(tenant=tenant)
+    endpoint = Endpoint(tenant=tenant, kind=kind)
     _assign(endpoint, fields)
     try:
         secret_row = new_secret_row(endpoint, secret)
@@ -206,6 +214,7 @@ def prepare_changes(endpoint, changes):
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    endpoint_kinds.check_changes(endpoint, changes)
     changes = dict(changes)
     url = changes.get("url")
     new_origin = isinstance(url, str) and origin(url) != origin(endpoint.url) or _new_fallback_origin(endpoint, changes)

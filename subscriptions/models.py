@@ -57,9 +57,16 @@ class Endpoint(models.Model):
     row of its own (``endpoint.send_state``).
     """
 
+    class Kind(models.TextChoices):
+        """``http``: deliveries are POSTed to ``url``; ``polling``: no URL, they are kept for the consumer
+        to pull (``delivery.polling``).  Fixed at creation."""
+
+        HTTP = "http", "HTTP (sent to its URL)"
+        POLLING = "polling", "Polling (pulled by its consumer)"
+
     id = models.CharField(primary_key=True, max_length=40, default=ids.endpoint_id, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endpoints")
-    url = models.URLField(max_length=2048)
+    url = models.URLField(max_length=2048, blank=True)  # empty for a polling endpoint
     url_encrypted = models.TextField(blank=True, default="", editable=False)
     description = models.CharField(max_length=1024, blank=True)
     # Exact names or "prefix.*" patterns; an empty list means every event type.
@@ -96,6 +103,8 @@ class Endpoint(models.Model):
     oauth2 = models.JSONField(null=True, blank=True, editable=False)
     # Ordered delivery: one delivery at a time, in the order the events were published (delivery/lines.py).
     ordered = models.BooleanField(default=False, db_default=False)
+    # Polling endpoints (issue 17).
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP, db_default=Kind.HTTP)
 
     class Meta:
         db_table = "hookplatform_endpoint"

@@ -15,8 +15,13 @@ SHAPE_FIELDS = ("filter", "payload_format", "body_template", "content_type")
 class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
     """The console's endpoint form; the policy and receiver-authentication fields are the shared ``EdgeFieldsForm``."""
 
-    url = forms.URLField(max_length=2048, assume_scheme="https",
-                         widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}))
+    url = forms.URLField(max_length=2048, assume_scheme="https", required=False,
+                         widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}),
+                         help_text="Required for an HTTP endpoint; empty for a polling one.")
+    # Polling endpoints (issue 17): chosen when the endpoint is added, shown read-only after.
+    kind = forms.ChoiceField(choices=Endpoint.Kind.choices, initial=Endpoint.Kind.HTTP, required=False,
+                             help_text="Polling: the receiver has no public URL and pulls its events with "
+                                       "GET …/endpoints/{id}/poll/. Cannot be changed later.")
     # What it gets and in what shape (issue 15); a form that leaves the format out means the default.
     payload_format = forms.ChoiceField(choices=PayloadFormat.choices, required=False, initial=PayloadFormat.STANDARD,
                                        help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
@@ -58,6 +63,9 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
         fields["payload_format"] = fields["payload_format"] or PayloadFormat.STANDARD
         return fields | self.edge_fields()
 
+    def new_kind(self):
+        return self.cleaned_data.get("kind") or Endpoint.Kind.HTTP
+
     def changed_fields(self):
         """The fields an edit changes: credentials still reading <redacted> are kept (same origin only)."""
         changed = set(self.changed_data)
@@ -70,7 +78,7 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
         if not self.instance._state.adding:
             endpoints.prepare_changes(Endpoint.objects.get(pk=self.instance.pk), self.changed_fields())
         else:
-            endpoints.validate_endpoint_fields(self.domain_fields())
+            endpoints.validate_new_endpoint(self.domain_fields(), self.new_kind())
             if cleaned.get("tenant"):
                 endpoints.check_endpoint_cap(cleaned["tenant"])
 

@@ -69,6 +69,7 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     form = EndpointForm
     list_display = ("endpoint", "tenant_uid", "state", "success_rate", "last_outcome", "p50", "p95",
                     "attempts_24h")
+    list_display += ("kind",)
     list_select_related = ("tenant", "send_state")
     list_filter = (FailingFilter, TenantUidFilter)
     search_help_text = "Endpoint URL (part of it) or id, or tenant uid."
@@ -79,8 +80,9 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     readonly_fields = ("id", "state", "disabled_reason", "disabled_time", "failing_time", "last_success",
                        "headers_shown", "signing_secret", "created", "updated", "health_24h",
                        "receiver_credentials")
+    readonly_fields += ("kind",)
     fieldsets = (
-        (None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata")}),
+        (None, {"fields": ("tenant", "kind", "url", "description", "event_types", "rate_limit", "metadata")}),
         ("Headers", {"fields": ("headers_shown", "replace_headers")}),
         ("Delivery policy", {"fields": POLICY_FIELDS}),
         ("What it gets and in what shape", {"fields": SHAPE_FIELDS}),
@@ -95,8 +97,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
     failing_time = exact_time("send_state__failing_since", "failing since")
     last_success = exact_time("send_state__last_success_at", "last success at")
     created, updated = exact_time("created_at"), exact_time("updated_at")
-    add_fieldsets = ((None, {"fields": ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
-                                        "replace_headers")}),
+    add_fieldsets = ((None, {"fields": ("tenant", "kind", "url", "description", "event_types", "rate_limit",
+                                        "metadata", "replace_headers")}),
                      ("Delivery policy", {"fields": POLICY_FIELDS}),
                      ("Authentication to the receiver", {"fields": RECEIVER_AUTH_FIELDS[1:]}),
                      ("What it gets and in what shape", {"fields": SHAPE_FIELDS}),
@@ -124,7 +126,8 @@ class EndpointAdmin(FastListMixin, TargetedSearchMixin, ConfirmedActionsMixin, a
         if change:  # the stored row: the form already put the submitted (redacted) URL on ``obj``
             adopt(obj, endpoints.update_endpoint(Endpoint.objects.get(pk=obj.pk), **form.changed_fields()))
         else:
-            created = endpoints.create_endpoint(form.cleaned_data["tenant"], **form.domain_fields())
+            created = endpoints.create_endpoint(form.cleaned_data["tenant"], **form.domain_fields(),
+                                                kind=form.new_kind())
             adopt(obj, created)
 
     def get_urls(self):

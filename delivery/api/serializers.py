@@ -172,3 +172,33 @@ class DeliveryDetailSerializer(DeliverySerializer):
         request = self.context["request"]
         kwargs = {**request.resolver_match.kwargs, "pk": delivery.pk}
         return request.build_absolute_uri(reverse("delivery-attempts", kwargs=kwargs))
+
+
+class PollQuerySerializer(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="A `next_cursor` of an earlier answer. Passing it commits it: every event up to it is "
+                  "acknowledged, and the answer starts after it. Without it the answer starts after the last "
+                  "committed cursor.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=50,
+                                     help_text="Events per answer, 1 to 100 (default 50).")
+
+
+class PolledEventSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The event's id: the `webhook-id`.")
+    event_type = serializers.CharField()
+    delivery_id = serializers.IntegerField(help_text="The delivery of this event to this endpoint.")
+    body = serializers.CharField(help_text="The exact body a push would send; the signature is over these bytes "
+                                           "(UTF-8).")
+    headers = serializers.DictField(child=serializers.CharField(),
+                                    help_text="The headers a push would send, signed at this poll: `webhook-id`, "
+                                              "`webhook-timestamp`, `webhook-signature`, `content-type`, "
+                                              "`user-agent`.")
+    created_at = serializers.DateTimeField(help_text="When the event was published.")
+
+
+class PollPageSerializer(serializers.Serializer):
+    events = PolledEventSerializer(many=True, help_text="In publish order, oldest first.")
+    next_cursor = serializers.CharField(help_text="Pass it back to get the next events (and commit these).")
+    committed = serializers.CharField(help_text="The endpoint's committed cursor after this call.")
+    done = serializers.BooleanField(help_text="No more events wait right now: poll again later.")

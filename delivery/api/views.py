@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from delivery import bulk_publishing, operations, publishing
+from delivery import bulk_publishing, operations, polling, publishing
 from delivery.api import serializers as s
 from delivery.api.filters import DeliveryFilter
 from delivery.models import Attempt, Delivery, Event
@@ -183,3 +183,20 @@ class EndpointTrafficViewSet(EndpointLookupMixin, ApiViewSet):
     @action(detail=True, methods=["get"], pagination_class=AttemptPagination)
     def attempts(self, request, tenant_uid=None, pk=None):
         return paginated_attempts(self, Attempt.objects.filter(endpoint=self.get_object()))
+
+    @extend_schema(summary="Pull a polling endpoint's events", parameters=[s.PollQuerySerializer],
+                   responses={200: s.PollPageSerializer},
+                   description="For an endpoint of kind `polling` (a receiver without a public URL): its events "
+                               "in publish order, each with the body and headers (Standard Webhooks signature "
+                               "included) a push would carry, and `next_cursor`. Passing `cursor` commits it: "
+                               "the events up to it are acknowledged (their deliveries succeed). Events not yet "
+                               "committed are kept for at least `WEBHOOKS_RETENTION`. 400 for an http endpoint.")
+    @action(detail=True, methods=["get"])
+    def poll(self, request, tenant_uid=None, pk=None):
+        endpoint = self.get_object()
+        query = s.PollQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        with domain_errors("cursor"):
+            page = polling.poll(endpoint, cursor=query.validated_data.get("cursor"),
+                                limit=query.validated_data["limit"])
+        return Response(s.PollPageSerializer(page).data)

@@ -84,7 +84,9 @@ PEM_FIELD = {"required": False, "allow_blank": True, "trim_whitespace": False}
 
 
 class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
-    url = serializers.CharField(max_length=2048, help_text="http(s) URL that receives the webhooks.")
+    url = serializers.CharField(max_length=2048, required=False, allow_blank=True,
+                                help_text="http(s) URL that receives the webhooks; required for an `http` "
+                                          "endpoint, left out (empty) for a `polling` one.")
     event_types = EventTypeFilterField(required=False)
     headers = HeadersField(required=False)
     metadata = MetadataField(required=False)
@@ -144,6 +146,11 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     ordered = serializers.BooleanField(
         required=False, help_text="Deliver one at a time, in the order the events were published; the next "
                                   "waits until the one before has succeeded, failed for good or been cancelled.")
+    # Polling endpoints (issue 17).
+    kind = serializers.ChoiceField(
+        choices=Endpoint.Kind.choices, required=False,
+        help_text="`http` (default): deliveries are POSTed to `url`. `polling`: no URL; the consumer pulls the "
+                  "events with `GET .../endpoints/{id}/poll/`. Set at creation only.")
 
     class Meta:
         model = Endpoint
@@ -153,6 +160,8 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
                   "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2", "ordered"]
         fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
         fields += ["filter", "payload_format", "body_template", "content_type"]
+                  "created_at", "updated_at"]
+        fields += ["kind"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
 
