@@ -160,7 +160,6 @@ class EndpointSerializer(KnownFieldsOnly, serializers.ModelSerializer):
                   "tls_client_cert", "tls_client_key", "tls_ca_bundle", "oauth2", "ordered"]
         fields += ["signature_scheme", "retry_schedule", "retry_on_4xx", "timeout", "fallback_url"]  # edge policy
         fields += ["filter", "payload_format", "body_template", "content_type"]
-                  "created_at", "updated_at"]
         fields += ["kind"]
         read_only_fields = ["id", "disabled_reason", "disabled_at", "failing_since", "last_success_at",
                             "created_at", "updated_at"]
