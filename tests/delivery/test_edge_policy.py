@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from delivery import states
+from delivery import oauth2, states
 from delivery.endpoint_policy import DISABLE_REASON
 from delivery.models import Attempt, Delivery, Event
 from delivery.sending import deliver_batch
 from subscriptions import create_endpoint, update_endpoint
 from tests.delivery.conftest import answer, attempt
+from tests.edge_servers import TokenIssuer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("short_schedule")]
 Status = Delivery.Status
@@ -148,3 +149,25 @@ def test_other_values_of_the_header_change_nothing(make_delivery, receiver):
     _send(make_delivery(to=endpoint))
     endpoint.refresh_from_db()
     assert not endpoint.disabled
+
+
+def test_the_fallback_gets_the_message_but_not_the_urls_bearer_token(make_delivery, receiver):
+    issuer = TokenIssuer(expires_in=120)
+    issuer.server.start()
+    oauth2.clear_cache()
+    try:
+        endpoint = create_endpoint("org_42", url=receiver.url("/primary"), fallback_url=receiver.url("/fallback"),
+                                   oauth2={"token_url": issuer.server.url("/token"), "client_id": issuer.client_id,
+                                           "client_secret": issuer.client_secret})
+        receiver.answer("/primary", 503)
+        delivery, attempts = _send(make_delivery(to=endpoint))
+    finally:
+        issuer.server.stop()
+        oauth2.clear_cache()
+    primary, fallback = receiver.to("/primary")[0], receiver.to("/fallback")[0]
+    assert primary.headers["authorization"].startswith("Bearer ")
+    assert "authorization" not in fallback.headers
+    assert fallback.body == primary.body
+    assert fallback.headers["webhook-signature"] == primary.headers["webhook-signature"]
+    assert delivery.status == Status.SUCCEEDED
+    assert [a.target for a in attempts] == ["url", "fallback_url"]
