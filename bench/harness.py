@@ -267,3 +267,19 @@ def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
     EndpointSecret.objects.bulk_create(
         [EndpointSecret(endpoint=e, key=encryption.encrypt(generate_secret())) for e in endpoints], batch_size=1000)
     return endpoints
+
+
+def events_endpoints_main(measure, description):
+    """The command line of a bench of ``measure(events, endpoints)``: ``--events``, ``--endpoints``, ``--json``
+    (``--root CHECKOUT`` is read earlier, by ``bench/root.py``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--endpoints", type=int, default=4)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--root")
+    args = parser.parse_args()
+    setup_django()
+    result = measure(args.events, args.endpoints)
+    print(json.dumps(result) if args.json else result)

@@ -10,7 +10,6 @@ against ``celery worker -c 3`` with beat.  Duplicates counted from the
 receiver's log: there must be none when nothing fails.
 """
 
-import json
 import sys
 import time
 from collections import Counter
@@ -58,17 +57,7 @@ def measure(events=500, endpoints=4):
 
 
 def main():
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=500)
-    parser.add_argument("--endpoints", type=int, default=4)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--root")
-    args = parser.parse_args()
-    harness.setup_django()
-    result = measure(args.events, args.endpoints)
-    print(json.dumps(result) if args.json else result)
+    harness.events_endpoints_main(measure, __doc__)
 
 
 if __name__ == "__main__":
