@@ -80,8 +80,16 @@ def encrypt(text):
 
 def decrypt(token):
     """The text of a token made by ``encrypt`` under any configured key."""
+    return _decrypted(active_keys(), token)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decrypted(keys, token):
+    """Kept per key set and token: a worker signs with the same few secrets again and again.  The
+    plaintext is no more exposed so (the keys that decrypt it are in the same process's memory), and a
+    key taken out of the set is a new key set, so what only it could decrypt is decrypted no more."""
     try:
-        return _fernet(active_keys()).decrypt(token.encode()).decode()
+        return _fernet(keys).decrypt(token.encode()).decode()
     except InvalidToken:
         raise DecryptionError(f"A stored value cannot be decrypted with any key of {SETTING}: was a key "
                               "removed before `manage.py webhooks_reencrypt` ran?") from None
