@@ -15,48 +15,70 @@ import time
 
 
 class Watchdog:
-    """Shuts the sockets of requests that outlive their deadline."""
+    """Shuts the sockets of requests that outlive their deadline.
+
+    Its thread sleeps until the earliest deadline; an attempt wakes it only
+    when its own deadline is earlier still, which with one timeout for all is
+    rare: otherwise every request would cost a thread switch.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._entries = {}  # thread ident -> [deadline, connection, expired]
-        self._heap = []
+        self._entries = {}  # thread ident -> its attempt's entry
+        self._heap = []  # (deadline, tie-breaker, entry), disarmed entries included until their deadline
+        self._wake_at = 0.0  # when the thread will look again
         self._wakeup = threading.Event()
         threading.Thread(target=self._run, name="webhook-watchdog", daemon=True).start()
 
     def arm(self, deadline):
-        entry = [deadline, None, False]
+        entry = _Entry(deadline)
         with self._lock:
+            replaced = self._entries.get(threading.get_ident())
+            if replaced is not None:
+                replaced.armed = False
             self._entries[threading.get_ident()] = entry
             heapq.heappush(self._heap, (deadline, id(entry), entry))
-        self._wakeup.set()
+            wake = deadline < self._wake_at
+        if wake:
+            self._wakeup.set()
         return entry
 
     def attach(self, connection):
         entry = self._entries.get(threading.get_ident())
         if entry is not None:
-            entry[1] = connection
-            if entry[2]:  # already past its deadline: don't let it start
+            entry.connection = connection
+            if entry.expired:  # already past its deadline: don't let it start
                 _shut(connection)
 
     def disarm(self):
         with self._lock:
             entry = self._entries.pop(threading.get_ident(), None)
-        return entry is not None and entry[2]
+            if entry is not None:
+                entry.armed = False
+        return entry is not None and entry.expired
 
     def _run(self):
         while True:
             with self._lock:
                 now = time.monotonic()
-                while self._heap and self._heap[0][0] <= now:
+                # Past deadlines expire their attempts; finished attempts leave whatever their deadline.
+                while self._heap and (self._heap[0][0] <= now or not self._heap[0][2].armed):
                     _, _, entry = heapq.heappop(self._heap)
-                    if any(e is entry for e in self._entries.values()):
-                        entry[2] = True
-                        if entry[1] is not None:
-                            _shut(entry[1])
-                wait = (self._heap[0][0] - now) if self._heap else 1.0
-            self._wakeup.wait(min(max(wait, 0.01), 1.0))
+                    if entry.armed:
+                        entry.expired = True
+                        if entry.connection is not None:
+                            _shut(entry.connection)
+                wait = min(max((self._heap[0][0] - now) if self._heap else 1.0, 0.001), 1.0)
+                self._wake_at = now + wait
+            self._wakeup.wait(wait)
             self._wakeup.clear()
+
+
+class _Entry:
+    __slots__ = ("deadline", "connection", "expired", "armed")
+
+    def __init__(self, deadline):
+        self.deadline, self.connection, self.expired, self.armed = deadline, None, False, True
 
 
 def _shut(connection):
@@ -69,20 +91,27 @@ def _shut(connection):
 
 
 _watchdog = None
-_watchdog_pid = None
 _watchdog_lock = threading.Lock()
 
 
 def watchdog():
-    """This process's watchdog (a new one after a fork).
+    """This process's watchdog (a new one after a fork: ``_forget``).
 
     Created under a lock: sending threads that met a second watchdog would
     arm with one and disarm with the other, and the first would later shut a
     socket whose attempt had not expired (or that another attempt reuses).
     """
-    global _watchdog, _watchdog_pid
-    if _watchdog is None or _watchdog_pid != os.getpid():
+    global _watchdog
+    if _watchdog is None:
         with _watchdog_lock:
-            if _watchdog is None or _watchdog_pid != os.getpid():
-                _watchdog, _watchdog_pid = Watchdog(), os.getpid()
+            if _watchdog is None:
+                _watchdog = Watchdog()
     return _watchdog
+
+
+def _forget():
+    global _watchdog, _watchdog_lock
+    _watchdog, _watchdog_lock = None, threading.Lock()  # the parent's thread did not come along
+
+
+os.register_at_fork(after_in_child=_forget)

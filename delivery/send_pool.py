@@ -34,6 +34,9 @@ LINE_PER_SLOT = 2
 # Turned-away deliveries come back after at least this long, and at most this long.
 COME_BACK_MIN_SECONDS = 1.0
 COME_BACK_MAX_SECONDS = 3600.0
+# How long a batch may wait for room that other batches' requests make, when their pace says it comes
+# by then: cheaper than giving the delivery back, to be claimed again a second or two later.
+ROOM_WAIT_SECONDS = 0.25
 # Weight of the newest request in an endpoint's or tenant's running mean of request duration.
 PACE_WEIGHT = 0.2
 
@@ -167,8 +170,9 @@ class SendPool:
         requests each to do, which bounds how long a request queues.  Then, for
         up to ``patience`` seconds, the batch waits for its requests, and its
         deliveries enter their endpoint's line as the batch's own requests make
-        room (room that only other batches' requests could make, such as those
-        of an endpoint slow to answer, is not waited for); later results go to
+        room, or, for up to ``ROOM_WAIT_SECONDS``, as other batches' requests
+        do when their pace says the room comes by then (an endpoint slow to
+        answer is not waited for); later results go to
         ``record`` from the recorder thread.  Returns ``(finished, pending,
         turned_away)``: the deliveries that found no room in their endpoint's
         line, which the caller gives back.
@@ -177,8 +181,14 @@ class SendPool:
         with self.lock:
             self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
             deadline = time.monotonic() + patience
+            room_deadline = max(deadline, time.monotonic() + ROOM_WAIT_SECONDS)
             turned_away = self._enter_lines(deliveries, futures, send_one, batch)
-            while turned_away and batch.unfinished and self.lock.wait(max(0.0, deadline - time.monotonic())):
+            while turned_away:
+                until = deadline if batch.unfinished else None
+                if self._room_soon(turned_away, room_deadline):
+                    until = room_deadline
+                if until is None or not self.lock.wait(max(0.0, until - time.monotonic())):
+                    break
                 turned_away = self._enter_lines(turned_away, futures, send_one, batch)
         done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         # The late ones first: whatever ``record`` raises below must not lose their outcomes.
@@ -218,6 +228,14 @@ class SendPool:
                 ident in self.tenant_running or ident in self.tenant_waiting)
             if not busy:
                 self.pace.pop(key, None)
+
+    def _room_soon(self, turned_away, deadline):
+        """Whether, at the pace its share has been sending, the first turned-away delivery finds room
+        before ``deadline`` (under the lock): a fast endpoint's full line empties in milliseconds."""
+        key, share, ahead = self._limiting_share(turned_away[0])
+        pace = self.pace.get(key)
+        to_finish = ahead - share * (1 + LINE_PER_SLOT) + 1  # requests to finish before its line has room
+        return pace is not None and time.monotonic() + pace * to_finish / share < deadline
 
     def _limiting_share(self, delivery):
         """``(key, share size, requests ahead)`` of the share that has no room for ``delivery`` (under the lock)."""

@@ -213,3 +213,36 @@ def test_turned_away_deliveries_come_back_after_a_second_at_least_and_an_hour_at
     assert pool.come_back_at(turned_away[:1], now=0.0) == [3600.0]
     gate.set()
     assert wait_until(lambda: not pool.running and not pool.waiting)
+
+
+def line_held_by_another_batch(pool, endpoint, seconds, release):
+    """Fill ``endpoint``'s line (one in flight, two waiting) with requests that wait for ``release``, after one
+    that took ``seconds`` (the endpoint's pace)."""
+    def send(delivery):
+        if delivery.n:
+            release.wait(10)
+        else:
+            time.sleep(seconds)
+
+    assert len(pool.run(deliveries(endpoint, 4), send, Recorder(), patience=0)[2]) == 1  # its line holds three
+    time.sleep(seconds + 0.05)
+    assert pool.run(deliveries(endpoint, 1), lambda d: release.wait(10), Recorder(), patience=0)[2] == []  # full again
+
+
+def test_a_line_full_of_another_batchs_fast_requests_is_waited_for():
+    pool, release = SendPool(threads=2, per_endpoint=1), threading.Event()
+    line_held_by_another_batch(pool, "fast", 0.01, release)
+    threading.Timer(0.05, release.set).start()
+    finished, pending, turned_away = pool.run(deliveries("fast", 1), lambda d: "sent", Recorder(), patience=5)
+    # Only the other batch's requests could make room, at a pace (10 ms) that brings it within the patience.
+    assert turned_away == [] and finished == 1
+
+
+def test_a_line_full_of_another_batchs_slow_requests_is_not_waited_for():
+    pool, release = SendPool(threads=2, per_endpoint=1), threading.Event()
+    line_held_by_another_batch(pool, "slow", 1.0, release)
+    threading.Timer(0.1, release.set).start()
+    # Room comes soon after the release, within this patience, but the pace (1 s a request) says it
+    # would not: the one that does not fit is not kept waiting for it.
+    turned_away = pool.run(deliveries("slow", 1), lambda d: "sent", Recorder(), patience=0.8)[2]
+    assert len(turned_away) == 1
