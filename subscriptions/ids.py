@@ -1,10 +1,13 @@
 """Public ids: a prefix and a ULID (time-ordered, so newest-first is id order)."""
 
+import base64
 import os
 import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+# RFC 4648's base32 digits to Crockford's: the C encoder does the arithmetic, per byte not per digit.
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
 _last = [0]
@@ -21,11 +24,13 @@ def ulid():
     with _last_lock:
         value = max((int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big"), _last[0] + 1)
         _last[0] = value
-    chars = []
-    for _ in range(26):
-        value, index = divmod(value, 32)
-        chars.append(_ALPHABET[index])
-    return "".join(reversed(chars))
+    return crockford(value)
+
+
+def crockford(value):
+    """The 26 Crockford base32 digits of a 128-bit ``value``, most significant first."""
+    # 160 bits are 32 digits; the value fits in the last 130 bits (26 digits), the first 6 are zeros.
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD).decode()
 
 
 def new_id(prefix):
