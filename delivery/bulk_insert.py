@@ -65,14 +65,15 @@ def _columns(connection, fields, rows):
     for position, field in enumerate(fields):
         prep = field.get_db_prep_save
         if _stores_str_as_is(field):  # most columns: skip four calls per value that would return it unchanged
-            columns.append([v if type(v) is str else prep(v, connection) for v in (row[position] for row in rows)])
+            columns.append([v if v is None or type(v) is str else prep(v, connection)
+                            for v in (row[position] for row in rows)])
         else:
             columns.append([prep(row[position], connection) for row in rows])
     return columns
 
 
 def _stores_str_as_is(field):
-    """Whether ``field`` is a CharField or TextField whose conversion of a ``str`` is Django's own (none)."""
+    """Whether ``field`` is a CharField or TextField whose conversion of a ``str`` or None is Django's (none)."""
     kind = type(field)
     for base in (CharField, TextField):
         if (isinstance(field, base) and kind.get_db_prep_save is Field.get_db_prep_save

@@ -6,7 +6,7 @@ import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-# RFC 4648's base32 digits to Crockford's: the C encoder does the arithmetic, per byte not per digit.
+# RFC 4648's base32 digits to Crockford's: base64's encoder works 40 bits at a time, not digit by digit.
 _TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
