@@ -25,6 +25,7 @@ from django.db import connections, router
 from django.db.models import CharField, Field, TextField
 
 _TYPE_MODIFIER = re.compile(r"\([^)]*\)")
+_NOTHING = object()
 
 
 def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), using=None):
@@ -63,13 +64,23 @@ def _columns(connection, fields, rows):
     """The rows turned into one list per field of database values."""
     columns = []
     for position, field in enumerate(fields):
-        prep = field.get_db_prep_save
+        values = [row[position] for row in rows]
         if _stores_str_as_is(field):  # most columns: skip four calls per value that would return it unchanged
-            columns.append([v if v is None or type(v) is str else prep(v, connection)
-                            for v in (row[position] for row in rows)])
+            columns.append([v if v is None or type(v) is str else field.get_db_prep_save(v, connection)
+                            for v in values])
         else:
-            columns.append([prep(row[position], connection) for row in rows])
+            columns.append(_converted(field, values, connection))
     return columns
+
+
+def _converted(field, values, connection):
+    """Each value through the field's ``get_db_prep_save``; a run of the very same object converted once."""
+    prep, converted, last, last_converted = field.get_db_prep_save, [], _NOTHING, None
+    for value in values:
+        if value is not last:
+            last, last_converted = value, prep(value, connection)
+        converted.append(last_converted)
+    return converted
 
 
 def _stores_str_as_is(field):

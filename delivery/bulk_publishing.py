@@ -48,15 +48,15 @@ def publish_many(events):
 
     A bad item raises ``ValidationError`` whose ``message_dict`` maps
     ``"<index>.<field>"`` to its messages, for every bad item, and nothing of
-    the call is written.
+    the call is written.  Items without ``occurred_at`` share the call's moment.
     """
     if not isinstance(events, list | tuple):
         raise ValidationError("events must be a list of dicts.", code="invalid")
     types = _live_types({item.get("event_type") for item in events if isinstance(item, dict)})
-    prepared, errors = [], {}
+    prepared, errors, now = [], {}, timezone.now()
     for index, item in enumerate(events):
         try:
-            prepared.append(_prepare(item, types))
+            prepared.append(_prepare(item, types, now))
         except ValidationError as exc:
             for field, messages in _by_field(exc).items():
                 errors[f"{index}.{field}"] = messages
@@ -90,8 +90,8 @@ def _live_types(names):
     return types
 
 
-def _prepare(item, types):
-    """(``_Item``, tenant uid or Tenant) for one valid item; ``ValidationError`` otherwise."""
+def _prepare(item, types, now):
+    """(``_Item``, tenant uid or Tenant) for one valid item (``occurred_at`` by default ``now``, the call's moment)."""
     if not isinstance(item, dict):
         raise ValidationError({"item": ["Each event must be an object."]})
     unknown = sorted(set(item) - set(ALLOWED))
@@ -105,7 +105,7 @@ def _prepare(item, types):
         raise ValidationError(f"Unknown event type {name!r}.", code="unknown_event_type")
     if type_entry.archived:
         raise ValidationError(f"The event type {name!r} is archived.", code="archived_event_type")
-    occurred_at = item.get("occurred_at") or timezone.now()
+    occurred_at = item.get("occurred_at") or now
     if not isinstance(occurred_at, datetime):
         raise ValidationError({"occurred_at": ["occurred_at must be a datetime."]})
     key = item.get("idempotency_key")
@@ -139,13 +139,13 @@ def _write(pairs):
     firsts = _used_keys(pairs, now)
     traceparent = tracing.current_traceparent()  # the call's span: the same for every event
     alias = router.db_for_write(Event)
-    result, rows, keyed = [], [], False
+    result, rows, keyed, new_ids = [], [], False, iter(ids.event_ids(len(pairs)))
     for item, tenant in pairs:
         key = (tenant.pk, item.idempotency_key)
         if item.idempotency_key is not None and key in firsts:
             result.append(firsts[key])
             continue
-        row = (ids.event_id(), tenant.pk, item.event_type, item.body, item.idempotency_key, item.occurred_at, now,
+        row = (next(new_ids), tenant.pk, item.event_type, item.body, item.idempotency_key, item.occurred_at, now,
                None, traceparent)
         event = Event.from_db(alias, COLUMNS, row)  # as if read back: the row is written below
         event._state.fields_cache["tenant"] = tenant

@@ -27,6 +27,20 @@ def ulid():
     return crockford(value)
 
 
+def ulids(count):
+    """``count`` ULIDs, the same as ``count`` calls of ``ulid`` would make, with one clock read and one encoding."""
+    noise = os.urandom(10 * count)
+    with _last_lock:
+        millis, last, values = int(time.time() * 1000) << 80, _last[0], []
+        for start in range(0, 10 * count, 10):
+            last = max(millis | int.from_bytes(noise[start:start + 10], "big"), last + 1)
+            values.append(last)
+        _last[0] = last
+    digits = base64.b32encode(b"".join(value.to_bytes(20, "big") for value in values)).translate(_TO_CROCKFORD)
+    text = digits.decode()
+    return [text[start + 6:start + 32] for start in range(0, 32 * count, 32)]
+
+
 def crockford(value):
     """The 26 Crockford base32 digits of a 128-bit ``value``, most significant first."""
     # 160 bits are 32 digits; the value fits in the last 130 bits (26 digits), the first 6 are zeros.
@@ -39,6 +53,11 @@ def new_id(prefix):
 
 def event_id():
     return new_id("msg")
+
+
+def event_ids(count):
+    """``count`` event ids at once (``publish_many``), in the order they were made."""
+    return [f"msg_{value}" for value in ulids(count)]
 
 
 def endpoint_id():

@@ -119,3 +119,13 @@ def test_the_column_still_refuses_a_value_too_long_for_it():
     with pytest.raises(Exception, match="too long"), transaction.atomic():
         insert_rows(Tenant, ["uid"], [("x" * 129,)])
     assert not Tenant.objects.exists()
+
+
+def test_equal_values_of_other_types_and_one_object_on_many_rows_are_each_stored_as_given():
+    shared = {"same": "object"}
+    documents = [True, 1, 1.0, shared, shared, shared, "1"]
+    now = datetime.now(UTC)
+    insert_rows(EventType, ["name", "schema", "updated_at"],
+                [(f"t.v{i}", document, now) for i, document in enumerate(documents)])
+    stored = [schema for _, schema in sorted(EventType.objects.values_list("name", "schema"))]
+    assert stored == documents and [type(s) for s in stored] == [type(d) for d in documents]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from subscriptions.ids import crockford, event_id
+from subscriptions.ids import crockford, event_id, event_ids
 
 
 def test_ids_made_in_one_millisecond_sort_in_the_order_they_were_made():
@@ -22,3 +22,9 @@ def test_ids_made_in_one_millisecond_sort_in_the_order_they_were_made():
 def test_digits_are_those_of_the_digit_by_digit_encoding(value, digits):
     """Pinned from the divmod loop ids were first made with: the same value gives the same id."""
     assert crockford(value) == digits
+
+
+def test_ids_made_in_bulk_sort_with_the_others_in_the_order_they_were_made():
+    made = [event_id(), *event_ids(3000), event_id(), *event_ids(1), *event_ids(2000)]
+    assert sorted(made) == made and len(set(made)) == len(made)
+    assert all(len(i) == len("msg_") + 26 and set(i[4:]) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for i in made)
