@@ -134,6 +134,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--root", help="measure another checkout's code (see bench/root.py)")
     args = parser.parse_args()
     harness.setup_django()
     from django.db import connection
