@@ -35,7 +35,11 @@ def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), us
     out (``ON CONFLICT DO NOTHING``) instead of failing the statement.
     ``returning``: field names; the result holds one tuple of their stored
     values per row written (left-out rows have none), in the order of
-    ``rows``.  Without ``returning`` the result is ``[]``.
+    ``rows`` when the primary key is among ``fields`` and ``returning``
+    (otherwise in the order the database answers, on PostgreSQL the same in
+    practice).  Without ``returning`` the result is ``[]``.  Elsewhere than
+    on PostgreSQL, ``returning`` with ``ignore_conflicts`` needs the primary
+    key among ``fields``.
     """
     rows = list(rows)
     if not rows:
@@ -46,7 +50,7 @@ def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), us
     fields = [meta.get_field(name) for name in fields]
     returning = [meta.get_field(name) for name in returning]
     fields, rows = _with_defaults(meta, fields, rows)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not any(_is_array(connection, field) for field in fields):
         return _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning)
     return _bulk_create(connection, model, fields, rows, ignore_conflicts, returning)
 
@@ -94,6 +98,11 @@ def _stores_str_as_is(field):
     return False
 
 
+def _is_array(connection, field):
+    """An array column (``ArrayField``): ``unnest`` would flatten it, so such a model goes through ``bulk_create``."""
+    return (field.db_type(connection) or "").endswith("]")
+
+
 def _array_type(connection, field):
     """``varchar[]`` for ``varchar(40)``: no length in the cast, so the column itself refuses a long value."""
     return _TYPE_MODIFIER.sub("", field.db_type(connection)) + "[]"
@@ -120,6 +129,7 @@ def _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning)
 def _server_binding_cursor(connection):
     """A cursor of Django's connection (same transaction, query log, error wrapping) that binds on the server."""
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     raw = psycopg.Cursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
