@@ -184,19 +184,19 @@ def _used_keys(pairs, now):
 
 
 def _winners(result, lost):
-    """Events whose key another call took between our read and our insert (ids ``lost``) answer that call's event."""
+    """Events whose key another call took between our read and our insert (ids ``lost``) answer that call's event.
+
+    A lost row no stored event answers (the holder deleted meanwhile, or an
+    id taken) refuses the call, naming the item, as a bad item would.
+    """
     lost = {event.pk: event for event in result if event.pk in lost}
     if not lost:
         return result
-    if any(event.idempotency_key is None for event in lost.values()):
-        raise ValidationError("Could not record the events; please retry.", code="conflict")
     stored = {(e.tenant_id, e.idempotency_key): e for e in Event.objects.filter(
         tenant_id__in={e.tenant_id for e in lost.values()},
-        idempotency_key__in={e.idempotency_key for e in lost.values()})}
-    swap = {}
-    for pk, event in lost.items():
-        winner = stored.get((event.tenant_id, event.idempotency_key))
-        if winner is None:  # the holder was deleted meanwhile
-            raise ValidationError("Could not record the events; please retry.", code="conflict")
-        swap[pk] = winner
+        idempotency_key__in={e.idempotency_key for e in lost.values() if e.idempotency_key is not None})}
+    swap = {pk: stored.get((event.tenant_id, event.idempotency_key)) for pk, event in lost.items()}
+    unanswered = [index for index, event in enumerate(result) if event.pk in swap and swap[event.pk] is None]
+    if unanswered:
+        raise ValidationError({f"{index}.item": ["Could not record the event; please retry."] for index in unanswered})
     return [swap.get(event.pk, event) for event in result]
