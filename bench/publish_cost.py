@@ -1,13 +1,14 @@
 """What one ``publish`` costs in the publishing process: alone, inside a host's transaction, and in bulk.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hp_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/6 \\
-        .venv/bin/python bench/publish_cost.py [--calls 2000] [--profile]
+        .venv/bin/python bench/publish_cost.py [--calls 2000] [--profile] [--many]
 
 No worker runs: the published events wait in the outbox (the fan-out
 request a worker would take up stands, as under load).  ``alone`` is one
 ``publish`` in its own transaction, commit and hand-off included;
 ``in host transaction`` is the time ``publish`` adds inside a transaction the
-host opened and commits afterwards (its commit not counted).
+host opened and commits afterwards (its commit not counted).  ``--many``
+measures (or, with ``--profile``, profiles) only ``publish_many``.
 """
 
 import argparse
@@ -80,21 +81,26 @@ def in_host_transaction(calls):
 
 
 def bulk(calls=5, size=1000):
-    """Events per second of ``publish_many`` in calls of ``size`` (best of ``calls``), commit included."""
+    """Events per second of ``publish_many`` in calls of ``size`` (best of ``calls``), commit included.
+
+    Beside it the median CPU time of this process per call (the database server's work not counted).
+    """
     from django.db import transaction
 
     from delivery import publish_many
 
     _prepare()
-    best = None
+    best, cpu = None, []
     for _ in range(calls):
         items = [{"event_type": "bench.tick", "data": _data(i), "tenant": "bench"} for i in range(size)]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with transaction.atomic():
             publish_many(items)
         seconds = time.perf_counter() - start
+        cpu.append(time.process_time() - start_cpu)
         best = seconds if best is None else min(best, seconds)
-    return {"events_per_s": size / best, "size": size, "calls": calls}
+    return {"events_per_s": size / best, "size": size, "calls": calls,
+            "cpu_ms_per_call_median": sorted(cpu)[len(cpu) // 2] * 1000}
 
 
 def profile(calls):
@@ -114,6 +120,34 @@ def profile(calls):
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
 
+def profile_many(calls, size=1000):
+    """cProfile of ``calls`` calls of ``publish_many`` with ``size`` events each (after one warm-up call)."""
+    import cProfile
+    import pstats
+
+    from django.db import transaction
+
+    from delivery import publish_many
+
+    _prepare()
+
+    def items(offset):
+        return [{"event_type": "bench.tick", "data": _data(offset + i), "tenant": "bench"} for i in range(size)]
+
+    with transaction.atomic():
+        publish_many(items(0))
+    profiler = cProfile.Profile()
+    for n in range(calls):
+        batch = items((n + 1) * size)
+        profiler.enable()
+        with transaction.atomic():
+            publish_many(batch)
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+
+
 def queries_of_one():
     """The SQL statements and broker commands one ``publish`` sends, for the profile."""
     from django.db import connection
@@ -130,18 +164,28 @@ def queries_of_one():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--calls", type=int,
+                        help="calls of publish (2000), of publish_many with --many (5; 3 profiled)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--many", action="store_true", help="only publish_many (--calls: how many calls of 1,000)")
     parser.add_argument("--json", action="store_true", help="one JSON object (for run_all.py)")
     parser.add_argument("--root", help="measure another checkout's code (see bench/root.py)")
     args = parser.parse_args()
     harness.setup_django()
+    if args.many:
+        if args.profile:
+            profile_many(args.calls or 3)
+        else:
+            print(json.dumps({"many": bulk(calls=args.calls or 5)}))
+        harness.reset_data()
+        return
     if args.profile:
         for sql in queries_of_one():
             print("SQL:", sql)
-        profile(args.calls)
+        profile(args.calls or 2000)
         return
-    result = {"alone": alone(args.calls), "in_transaction": in_host_transaction(args.calls)}
+    calls = args.calls or 2000
+    result = {"alone": alone(calls), "in_transaction": in_host_transaction(calls)}
     try:
         result["many"] = bulk()
     except ImportError:

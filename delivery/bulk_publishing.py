@@ -6,25 +6,40 @@ validated the same way and one bad item refuses the whole call, and an
 ``idempotency_key`` used before (in this call or an earlier one, within the
 window) answers the first event.  The lookups are one query each for all
 items (event types, tenants, used keys), so the cost per event is that of
-rendering and checking its body.
+rendering and checking its body.  The rows go in as column arrays
+(``delivery.bulk_insert``): no model instance is built to write them, and the
+returned events are made from the very rows written.
 """
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
-from delivery import publishing, tracing
+from delivery import bulk_insert, publishing, tracing
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.type_cache import KnownType
-from subscriptions import conf
+from subscriptions import conf, ids
 from subscriptions.models import EventType, Tenant
 from subscriptions.validation import validate_tenant_uid
 
 REQUIRED = ("event_type", "data", "tenant")
+# Every column of the outbox row, in the model's order (``Event.from_db`` takes them positionally).
+COLUMNS = ("id", "tenant", "event_type", "body", "idempotency_key", "occurred_at", "created_at", "fanned_out_at",
+           "traceparent")
 ALLOWED = (*REQUIRED, "idempotency_key", "occurred_at")
+
+
+class _Item(NamedTuple):
+    """One checked item, before its tenant is known."""
+
+    event_type: str
+    body: str
+    idempotency_key: str | None
+    occurred_at: datetime
 
 
 @tracing.publish_many_span
@@ -33,15 +48,15 @@ def publish_many(events):
 
     A bad item raises ``ValidationError`` whose ``message_dict`` maps
     ``"<index>.<field>"`` to its messages, for every bad item, and nothing of
-    the call is written.
+    the call is written.  Items without ``occurred_at`` share the call's moment.
     """
     if not isinstance(events, list | tuple):
         raise ValidationError("events must be a list of dicts.", code="invalid")
     types = _live_types({item.get("event_type") for item in events if isinstance(item, dict)})
-    prepared, errors = [], {}
+    prepared, errors, now = [], {}, timezone.now()
     for index, item in enumerate(events):
         try:
-            prepared.append(_prepare(item, types))
+            prepared.append(_prepare(item, types, now))
         except ValidationError as exc:
             for field, messages in _by_field(exc).items():
                 errors[f"{index}.{field}"] = messages
@@ -50,8 +65,8 @@ def publish_many(events):
     if not prepared:
         return []
     with transaction.atomic():
-        tenants = _tenants({tenant for _, tenant, _ in prepared})
-        result = _write([(event, tenants[tenant]) for event, tenant, _ in prepared])
+        tenants = _tenants({tenant for _, tenant in prepared})
+        result = _write([(item, tenants[tenant]) for item, tenant in prepared])
     transaction.on_commit(lambda: fan_out_request.ask(result[0].id))
     return result
 
@@ -75,8 +90,8 @@ def _live_types(names):
     return types
 
 
-def _prepare(item, types):
-    """(unsaved Event, tenant uid or Tenant, item) for one valid item; ``ValidationError`` otherwise."""
+def _prepare(item, types, now):
+    """(``_Item``, tenant uid or Tenant) for one valid item (``occurred_at`` by default ``now``, the call's moment)."""
     if not isinstance(item, dict):
         raise ValidationError({"item": ["Each event must be an object."]})
     unknown = sorted(set(item) - set(ALLOWED))
@@ -90,7 +105,7 @@ def _prepare(item, types):
         raise ValidationError(f"Unknown event type {name!r}.", code="unknown_event_type")
     if type_entry.archived:
         raise ValidationError(f"The event type {name!r} is archived.", code="archived_event_type")
-    occurred_at = item.get("occurred_at") or timezone.now()
+    occurred_at = item.get("occurred_at") or now
     if not isinstance(occurred_at, datetime):
         raise ValidationError({"occurred_at": ["occurred_at must be a datetime."]})
     key = item.get("idempotency_key")
@@ -101,8 +116,7 @@ def _prepare(item, types):
             validate_tenant_uid(tenant)
         except ValidationError as exc:
             raise ValidationError({"tenant": exc.messages})
-    event = Event(event_type=type_entry.name, body=body, idempotency_key=key, occurred_at=occurred_at)
-    return event, tenant, item
+    return _Item(type_entry.name, body, key, occurred_at), tenant
 
 
 def _tenants(wanted):
@@ -120,27 +134,37 @@ def _tenants(wanted):
 
 
 def _write(pairs):
-    """Insert the events not answered by a used key, in one statement; returns each item's event."""
+    """Insert the items not answered by a used key, in one statement; returns each item's event."""
     now = timezone.now()
     firsts = _used_keys(pairs, now)
-    result, new = [], []
-    for event, tenant in pairs:
-        event.tenant, event.created_at = tenant, now
-        key = (tenant.pk, event.idempotency_key)
-        if event.idempotency_key is not None and key in firsts:
+    traceparent = tracing.current_traceparent()  # the call's span: the same for every event
+    alias = router.db_for_write(Event)
+    result, rows, keyed, new_ids = [], [], False, iter(ids.event_ids(len(pairs)))
+    for item, tenant in pairs:
+        key = (tenant.pk, item.idempotency_key)
+        if item.idempotency_key is not None and key in firsts:
             result.append(firsts[key])
             continue
-        if event.idempotency_key is not None:
+        row = (next(new_ids), tenant.pk, item.event_type, item.body, item.idempotency_key, item.occurred_at, now,
+               None, traceparent)
+        event = Event.from_db(alias, COLUMNS, row)  # as if read back: the row is written below
+        event._state.fields_cache["tenant"] = tenant
+        if item.idempotency_key is not None:
             firsts[key] = event  # a later item of this call with the same key answers this one
-        new.append(event)
+            keyed = True
+        rows.append(row)
         result.append(event)
-    Event.objects.bulk_create(new, ignore_conflicts=True)  # a key taken meanwhile by another call
-    return _winners(result, new)
+    # A key taken meanwhile by another call leaves its row out; the returned ids say which.
+    written = bulk_insert.insert_rows(Event, COLUMNS, rows, ignore_conflicts=keyed,
+                                      returning=("id",) if keyed else (), using=alias)
+    if not keyed:
+        return result
+    return _winners(result, {row[0] for row in rows} - {pk for (pk,) in written})
 
 
 def _used_keys(pairs, now):
     """{(tenant id, key): first event} for the keys of ``pairs`` used within the window; older uses let go."""
-    keyed = {(tenant.pk, event.idempotency_key) for event, tenant in pairs if event.idempotency_key is not None}
+    keyed = {(tenant.pk, item.idempotency_key) for item, tenant in pairs if item.idempotency_key is not None}
     if not keyed:
         return {}
     window_start = now - timedelta(seconds=conf.get().idempotency_window)
@@ -159,16 +183,20 @@ def _used_keys(pairs, now):
     return firsts
 
 
-def _winners(result, new):
-    """Events whose key another call took between our read and our insert answer that call's event."""
-    keyed = [event for event in new if event.idempotency_key is not None]
-    if not keyed:
+def _winners(result, lost):
+    """Events whose key another call took between our read and our insert (ids ``lost``) answer that call's event.
+
+    A lost row no stored event answers (the holder deleted meanwhile, or an
+    id taken) refuses the call, naming the item, as a bad item would.
+    """
+    lost = {event.pk: event for event in result if event.pk in lost}
+    if not lost:
         return result
     stored = {(e.tenant_id, e.idempotency_key): e for e in Event.objects.filter(
-        tenant_id__in={e.tenant_id for e in keyed}, idempotency_key__in={e.idempotency_key for e in keyed})}
-    swap = {}
-    for event in keyed:
-        winner = stored.get((event.tenant_id, event.idempotency_key))
-        if winner is not None and winner.pk != event.pk:
-            swap[event.pk] = winner
+        tenant_id__in={e.tenant_id for e in lost.values()},
+        idempotency_key__in={e.idempotency_key for e in lost.values() if e.idempotency_key is not None})}
+    swap = {pk: stored.get((event.tenant_id, event.idempotency_key)) for pk, event in lost.items()}
+    unanswered = [index for index, event in enumerate(result) if event.pk in swap and swap[event.pk] is None]
+    if unanswered:
+        raise ValidationError({f"{index}.item": ["Could not record the event; please retry."] for index in unanswered})
     return [swap.get(event.pk, event) for event in result]

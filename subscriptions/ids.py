@@ -1,10 +1,13 @@
 """Public ids: a prefix and a ULID (time-ordered, so newest-first is id order)."""
 
+import base64
 import os
 import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+# RFC 4648's base32 digits to Crockford's: base64's encoder works 40 bits at a time, not digit by digit.
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
 _last = [0]
@@ -21,11 +24,27 @@ def ulid():
     with _last_lock:
         value = max((int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big"), _last[0] + 1)
         _last[0] = value
-    chars = []
-    for _ in range(26):
-        value, index = divmod(value, 32)
-        chars.append(_ALPHABET[index])
-    return "".join(reversed(chars))
+    return crockford(value)
+
+
+def ulids(count):
+    """``count`` ULIDs, the same as ``count`` calls of ``ulid`` would make, with one clock read and one encoding."""
+    noise = os.urandom(10 * count)
+    with _last_lock:
+        millis, last, values = int(time.time() * 1000) << 80, _last[0], []
+        for start in range(0, 10 * count, 10):
+            last = max(millis | int.from_bytes(noise[start:start + 10], "big"), last + 1)
+            values.append(last)
+        _last[0] = last
+    digits = base64.b32encode(b"".join(value.to_bytes(20, "big") for value in values)).translate(_TO_CROCKFORD)
+    text = digits.decode()
+    return [text[start + 6:start + 32] for start in range(0, 32 * count, 32)]
+
+
+def crockford(value):
+    """The 26 Crockford base32 digits of a 128-bit ``value``, most significant first."""
+    # 160 bits are 32 digits; the value fits in the last 130 bits (26 digits), the first 6 are zeros.
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD).decode()
 
 
 def new_id(prefix):
@@ -34,6 +53,11 @@ def new_id(prefix):
 
 def event_id():
     return new_id("msg")
+
+
+def event_ids(count):
+    """``count`` event ids at once (``publish_many``), in the order they were made."""
+    return [f"msg_{value}" for value in ulids(count)]
 
 
 def endpoint_id():

@@ -1,11 +1,13 @@
 """``publish_many``: order, one INSERT, all-or-nothing validation, idempotency, the caller's transaction."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -116,6 +118,57 @@ def test_rolled_back_call_leaves_nothing_and_hands_over_nothing(
     assert Event.objects.count() == 0 and not Tenant.objects.filter(uid="org_new").exists()
     assert handed_over == []
     assert len(publish_many(items(1, "org_new", idempotency_key="k"))) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once: PostgreSQL")
+def test_a_key_taken_meanwhile_by_another_transaction_answers_its_event(invoice_paid, handed_over):
+    """The other transaction's row is not yet visible when the keys are read; the INSERT waits for it, then yields."""
+    Tenant.objects.create(uid="org_42")
+    inserted, commit, theirs = threading.Event(), threading.Event(), []
+
+    def other_publisher():
+        try:
+            with transaction.atomic():
+                theirs.append(publish("invoice.paid", {"n": "theirs"}, tenant="org_42", idempotency_key="k"))
+                inserted.set()
+                commit.wait(10)
+        finally:
+            connections.close_all()
+
+    def ours(result):
+        try:
+            result.extend(publish_many([{"event_type": "invoice.paid", "data": {"n": 1}, "tenant": "org_42"},
+                                        {"event_type": "invoice.paid", "data": {"n": 2}, "tenant": "org_42",
+                                         "idempotency_key": "k"}]))
+        finally:
+            connections.close_all()
+
+    other, result = threading.Thread(target=other_publisher), []
+    other.start()
+    try:
+        assert inserted.wait(10)
+        mine = threading.Thread(target=ours, args=(result,))
+        mine.start()
+        _wait_for_a_writer_blocked_on_a_lock()
+    finally:
+        commit.set()
+        other.join(10)
+    mine.join(10)
+    [unkeyed, keyed] = result
+    assert keyed.pk == theirs[0].pk and json.loads(keyed.body)["data"] == {"n": "theirs"}
+    assert Event.objects.count() == 2 and Event.objects.get(pk=unkeyed.pk).idempotency_key is None
+
+
+def _wait_for_a_writer_blocked_on_a_lock():
+    for _ in range(500):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query LIKE 'INSERT INTO \"hookplatform_event\"%%'")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError("publish_many's INSERT never waited for the other transaction's key")
 
 
 def test_exported():

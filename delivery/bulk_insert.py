@@ -1,0 +1,186 @@
+"""Many rows of one model in one INSERT, without building model instances.
+
+``insert_rows(Event, ["id", "body", ...], rows)`` writes the rows (tuples of
+Python values in the fields' order, as one would pass to the model) through
+the model's database connection, so it runs in the caller's transaction
+(``transaction.atomic()`` included) and a rollback undoes it.  Each value is
+converted by its field's ``get_db_prep_save``, so JSON, datetimes and UUIDs
+are stored as the ORM would store them; a ForeignKey's value is the related
+primary key.  A field not named gets its model default for each row (as
+``Model()`` would give it), except an auto primary key and a field with a
+``db_default``, which the database fills.  ``pre_save`` (e.g. ``auto_now``)
+and signals are not run: the caller gives those values.
+
+On PostgreSQL the statement is ``INSERT … SELECT * FROM unnest($1::type[], …)``
+on a cursor that binds on the server, the columns sent as binary arrays: one
+statement whose size does not depend on the number of rows, and no quoting
+of the values in Python (Django's own cursors bind on the client).  Other
+databases get the same rows through ``bulk_create``.
+"""
+
+import re
+
+import psycopg
+from django.db import connections, router
+from django.db.models import CharField, Field, TextField
+
+_TYPE_MODIFIER = re.compile(r"\([^)]*\)")
+_NOTHING = object()
+
+
+def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), using=None):
+    """Insert ``rows`` of ``model`` (one value per name of ``fields``); returns the ``returning`` columns.
+
+    ``ignore_conflicts``: a row that would break a unique constraint is left
+    out (``ON CONFLICT DO NOTHING``) instead of failing the statement.
+    ``returning``: field names; the result holds one tuple of their stored
+    values per row written (left-out rows have none), in the order of
+    ``rows`` when the primary key is among ``fields`` and ``returning``
+    (otherwise in the order the database answers, on PostgreSQL the same in
+    practice).  Without ``returning`` the result is ``[]``.  Elsewhere than
+    on PostgreSQL, ``returning`` with ``ignore_conflicts`` needs the primary
+    key among ``fields``.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    alias = using or router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in fields]
+    returning = [meta.get_field(name) for name in returning]
+    fields, rows = _with_defaults(meta, fields, rows)
+    if connection.vendor == "postgresql" and not any(_is_array(connection, field) for field in fields):
+        return _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning)
+    return _bulk_create(connection, model, fields, rows, ignore_conflicts, returning)
+
+
+def _with_defaults(meta, fields, rows):
+    """The fields and rows with each omitted field's model default added (the database's own left to it)."""
+    omitted = [field for field in meta.concrete_fields
+               if field not in fields and field is not meta.auto_field and not field.has_db_default()]
+    if not omitted:
+        return fields, rows
+    return fields + omitted, [(*row, *(field.get_default() for field in omitted)) for row in rows]
+
+
+def _columns(connection, fields, rows):
+    """The rows turned into one list per field of database values."""
+    columns = []
+    for position, field in enumerate(fields):
+        values = [row[position] for row in rows]
+        if _stores_str_as_is(field):  # most columns: skip four calls per value that would return it unchanged
+            columns.append([v if v is None or type(v) is str else field.get_db_prep_save(v, connection)
+                            for v in values])
+        else:
+            columns.append(_converted(field, values, connection))
+    return columns
+
+
+def _converted(field, values, connection):
+    """Each value through the field's ``get_db_prep_save``; a run of the very same object converted once."""
+    prep, converted, last, last_converted = field.get_db_prep_save, [], _NOTHING, None
+    for value in values:
+        if value is not last:
+            last, last_converted = value, prep(value, connection)
+        converted.append(last_converted)
+    return converted
+
+
+def _stores_str_as_is(field):
+    """Whether ``field`` is a CharField or TextField whose conversion of a ``str`` or None is Django's (none)."""
+    kind = type(field)
+    for base in (CharField, TextField):
+        if (isinstance(field, base) and kind.get_db_prep_save is Field.get_db_prep_save
+                and kind.get_db_prep_value is Field.get_db_prep_value
+                and kind.get_prep_value is base.get_prep_value and kind.to_python is base.to_python):
+            return True
+    return False
+
+
+def _is_array(connection, field):
+    """An array column (``ArrayField``): ``unnest`` would flatten it, so such a model goes through ``bulk_create``."""
+    return (field.db_type(connection) or "").endswith("]")
+
+
+def _array_type(connection, field):
+    """``varchar[]`` for ``varchar(40)``: no length in the cast, so the column itself refuses a long value."""
+    return _TYPE_MODIFIER.sub("", field.db_type(connection)) + "[]"
+
+
+def _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning):
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%b::{_array_type(connection, field)}" for field in fields)
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"SELECT * FROM unnest({arrays})")
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+    params = _columns(connection, fields, rows)
+    with _server_binding_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        if not returning:
+            return []
+        stored = cursor.fetchall()
+    return _in_given_order(fields, rows, returning, stored, connection)
+
+
+def _server_binding_cursor(connection):
+    """A cursor of Django's connection (same transaction, query log, error wrapping) that binds on the server."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _in_given_order(fields, rows, returning, stored, connection):
+    """The RETURNING rows in the order of ``rows``: PostgreSQL does not promise the order for ``INSERT … SELECT``.
+
+    Ordered by the primary key when the caller inserted it and asks for it
+    back; otherwise in the order the server answered.
+    """
+    pk = fields[0].model._meta.pk
+    if pk not in fields or pk not in returning:
+        return [tuple(_from_db(field, value, connection) for field, value in zip(returning, row)) for row in stored]
+    given = fields.index(pk)
+    back = returning.index(pk)
+    prep = pk.get_db_prep_save
+    by_pk = {row[back]: row for row in stored}
+    ordered = []
+    for row in rows:
+        found = by_pk.get(prep(row[given], connection))
+        if found is not None:
+            ordered.append(tuple(_from_db(field, value, connection) for field, value in zip(returning, found)))
+    return ordered
+
+
+def _from_db(field, value, connection):
+    for converter in field.get_db_converters(connection):
+        value = converter(value, None, connection)
+    return value
+
+
+def _bulk_create(connection, model, fields, rows, ignore_conflicts, returning):
+    """Other databases: the same rows through ``bulk_create`` (instances built, values quoted by the driver)."""
+    names = [field.attname for field in fields]
+    objs = [model(**dict(zip(names, row))) for row in rows]
+    if ignore_conflicts and returning:
+        return _bulk_create_ignoring(connection, model, fields, objs, returning)
+    model._base_manager.using(connection.alias).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+    if not returning:
+        return []
+    return [tuple(getattr(obj, field.attname) for field in returning) for obj in objs]
+
+
+def _bulk_create_ignoring(connection, model, fields, objs, returning):
+    """``bulk_create`` sets no primary keys when it ignores conflicts: read back the rows whose key is ours."""
+    pk = model._meta.pk
+    if pk not in fields:
+        raise ValueError("returning with ignore_conflicts needs the primary key among the fields on this database.")
+    manager = model._base_manager.using(connection.alias)
+    before = set(manager.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", flat=True))
+    manager.bulk_create(objs, ignore_conflicts=True)
+    written = {row[0]: row[1:] for row in manager.filter(pk__in=[obj.pk for obj in objs]).exclude(
+        pk__in=before).values_list("pk", *[field.attname for field in returning])}
+    return [tuple(written[obj.pk]) for obj in objs if obj.pk in written]
