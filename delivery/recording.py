@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from delivery import endpoint_health, http_client, lines, metrics, states, wire
+from delivery.bulk_insert import insert_instances
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery, fit
 from delivery.signals import delivery_exhausted, delivery_succeeded, fire
@@ -58,7 +59,7 @@ def _write(deliveries, attempts, token):
     """``attempts``: the rows of each delivery's send, a list per delivery."""
     with transaction.atomic():
         held = states.record(deliveries, token)
-        Attempt.objects.bulk_create([row for rows in attempts for row in rows])
+        insert_instances([row for rows in attempts for row in rows])
     return held
 
 

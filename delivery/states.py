@@ -35,6 +35,7 @@ from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from delivery import node
+from delivery.bulk_insert import insert_instances
 from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, Event, fit
 from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
@@ -192,7 +193,7 @@ def create_in_line(rows, *, now):
     ``claim_heads`` takes each when it is at the head."""
     for row in rows:
         row.status, row.next_attempt_at, row.created_at = Status.PENDING, None, now
-    Delivery.objects.bulk_create(rows, batch_size=1000)
+    insert_instances(rows)
     return rows
 
 
@@ -224,7 +225,7 @@ def create_claimed(rows, token, *, now, send_now=0):
         row.lease_expires_at = sending_until if sending else queued_until
         row.send_started_at = now if sending else None
         row.lease_node = node.name() if sending else ""
-    Delivery.objects.bulk_create(rows, batch_size=1000)
+    insert_instances(rows)
     return rows
 
 
@@ -277,7 +278,7 @@ def keep_for_polling(rows, *, now):
     claim ever takes them; their consumer reads them (``delivery.polling``)."""
     for row in rows:
         row.status, row.created_at, row.next_attempt_at = Status.PENDING, now, None
-    Delivery.objects.bulk_create(rows, batch_size=1000)
+    insert_instances(rows)
     return rows
 
 

@@ -6,8 +6,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from delivery.bulk_insert import insert_rows
-from delivery.models import Attempt, Event
+from delivery import publish
+from delivery.bulk_insert import insert_instances, insert_rows
+from delivery.models import Attempt, Delivery, Event
+from subscriptions import create_endpoint
 from subscriptions.models import EventType, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,15 @@ def test_equal_values_of_other_types_and_one_object_on_many_rows_are_each_stored
                 [(f"t.v{i}", document, now) for i, document in enumerate(documents)])
     stored = [schema for _, schema in sorted(EventType.objects.values_list("name", "schema"))]
     assert stored == documents and [type(s) for s in stored] == [type(d) for d in documents]
+
+
+def test_insert_instances_saves_them_and_sets_their_keys(invoice_paid, handed_over):
+    endpoints = [create_endpoint("org_42", url=f"http://127.0.0.1:9/{n}") for n in range(3)]
+    event = publish("invoice.paid", {"n": 1}, tenant="org_42")
+    rows = [Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id, status="sending",
+                     lease_token="t" * 32, body=f"body {n}") for n, endpoint in enumerate(endpoints)]
+    assert insert_instances(rows) is rows
+    assert all(row.pk and not row._state.adding for row in rows)
+    stored = {d.pk: d for d in Delivery.objects.filter(pk__in=[row.pk for row in rows])}
+    assert [stored[row.pk].body for row in rows] == ["body 0", "body 1", "body 2"]
+    assert all(stored[row.pk].lease_token == "t" * 32 and stored[row.pk].status == "sending" for row in rows)
