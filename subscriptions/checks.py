@@ -4,6 +4,9 @@ hookplatform's gunicorn and Celery entry points run them too
 (``hookplatform.checks.refuse_unsafe_start``), so a bad value stops every process at start-up.
 """
 
+import importlib.util
+import os
+
 from django.conf import settings
 from django.core import checks
 
@@ -38,4 +41,26 @@ def check_encryption_keys(app_configs=None, **kwargs):
     if bad:
         return [checks.Error(f"{encryption.SETTING}: key number {', '.join(map(str, bad))} is not a Fernet key.",
                              hint=f"Generate a key with: {encryption.GENERATE_HINT}", id="subscriptions.E002")]
+    return []
+
+
+@checks.register()
+def check_body_templates(app_configs=None, **kwargs):
+    """Body templates need Jinja2, and ``os.fork`` for their bounded renders: said at start-up rather than
+    at the first endpoint saved with a template."""
+    try:
+        enabled = conf.knob("body_templates").read()
+    except conf.InvalidSetting:
+        return []  # check_settings names it
+    if not enabled:
+        return []
+    if importlib.util.find_spec("jinja2") is None:
+        return [checks.Error("WEBHOOKS_BODY_TEMPLATES is on, but Jinja2 is not installed.",
+                             hint='pip install "hookplatform[templates]" (or Jinja2>=3.1), or turn the setting off.',
+                             id="subscriptions.E004")]
+    if not hasattr(os, "fork"):
+        return [checks.Error("WEBHOOKS_BODY_TEMPLATES is on, but this platform has no os.fork: each render "
+                             "runs in a forked child, bounded in time and memory.",
+                             hint="Run the workers on Linux or macOS, or turn the setting off.",
+                             id="subscriptions.E005")]
     return []

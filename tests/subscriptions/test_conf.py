@@ -2,6 +2,7 @@
 module that names ``WEBHOOKS_*`` settings."""
 
 import ast
+import importlib.util
 import re
 
 import pytest
@@ -172,3 +173,17 @@ def test_the_scan_sees_code_naming_a_setting_and_lets_prose_through():
              'raise ValueError(f"since may be at most {age} ago (WEBHOOKS_RECOVER_WINDOW).")\n')
     assert settings_named(prose) == []
     assert THE_TABLE.exists() and len(package_sources()) > 50
+
+
+def test_body_templates_without_jinja2_are_refused_at_start_up(settings, monkeypatch):
+    from subscriptions import checks
+
+    settings.WEBHOOKS_BODY_TEMPLATES = True
+    assert checks.check_body_templates() == []  # Jinja2 is installed here
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jinja2" else real(name, *a))
+    with pytest.raises(SystemCheckError) as refused:
+        call_command("check")
+    assert "subscriptions.E004) WEBHOOKS_BODY_TEMPLATES is on, but Jinja2 is not installed." in str(refused.value)
+    settings.WEBHOOKS_BODY_TEMPLATES = False
+    assert checks.check_body_templates() == []
