@@ -56,6 +56,12 @@ def _tracer():
     return trace.get_tracer("hookplatform.delivery")
 
 
+def _provider_set():
+    """Whether a tracer provider records spans (set by the host or from ``OTEL_*``): the API alone has none."""
+    _tracer()
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 def _configure_from_environment():
     """Set a tracer provider from ``OTEL_*`` with the exporters ``OTEL_TRACES_EXPORTER`` names."""
     names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",") if n.strip() not in ("", "none")]
@@ -184,8 +190,8 @@ def link_events(events):
 def attempt_spans(send_one):
     """Wrap ``send_one(delivery) -> (request, outcome)``: a client span per attempt, child of the event's
     publish span, linked to the span current here (the task's); it runs in the send pool's threads."""
-    if trace is None:
-        return send_one
+    if trace is None or not (_provider_set() or conf.get().traceparent_header):
+        return send_one  # nothing would record the spans, nor read their context
     sender = trace.get_current_span().get_span_context()
     links = [trace.Link(sender)] if sender.is_valid else []
 
