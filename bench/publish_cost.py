@@ -1,7 +1,7 @@
 """What one ``publish`` costs in the publishing process: alone, inside a host's transaction, and in bulk.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hp_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/6 \\
-        .venv/bin/python bench/publish_cost.py [--calls 2000] [--profile] [--many]
+        .venv/bin/python bench/publish_cost.py [--calls 2000] [--profile] [--many] [--table-size [EVENTS] [--keep]]
 
 No worker runs: the published events wait in the outbox (the fan-out
 request a worker would take up stands, as under load).  ``alone`` is one
@@ -9,12 +9,19 @@ request a worker would take up stands, as under load).  ``alone`` is one
 ``in host transaction`` is the time ``publish`` adds inside a transaction the
 host opened and commits afterwards (its commit not counted).  ``--many``
 measures (or, with ``--profile``, profiles) only ``publish_many``.
+``--table-size`` measures only ``alone``, first with a nearly empty outbox,
+then with 1,000,000 events in it (PostgreSQL: written with COPY into the
+database DATABASE_URL plus ``_big``, kept filled for the next run with
+``--keep``), and EXPLAINs every statement of a publish without a key, with a
+new key and with a key in use against that table.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,11 +53,12 @@ def _stats(times_ms):
             "calls": len(times_ms)}
 
 
-def alone(calls):
+def alone(calls, prepare=True):
     """p50/p99 ms of ``publish`` in its own transaction (autocommit: publish's own commit)."""
     from delivery import publish
 
-    _prepare()
+    if prepare:
+        _prepare()
     for i in range(50):  # warm-up
         publish("bench.tick", _data(i), tenant="bench")
     times = []
@@ -162,6 +170,179 @@ def queries_of_one():
     return [q["sql"][:160] for q in captured.captured_queries]
 
 
+# --- The table-size case: publish with 1,000,000 events already in the outbox (PostgreSQL only) ---
+
+BIG_TENANTS = ("bench", "bench-t1", "bench-t2", "bench-t3", "bench-t4", "bench-t5", "bench-t6", "bench-t7")
+BIG_TYPES = ("bench.tick", "bench.order.created", "bench.order.paid", "bench.user.updated")
+BIG_WAITING = 3000  # events not fanned out yet (the dispatcher's outbox index holds only these)
+BIG_COLUMNS = ("id", "tenant_id", "event_type", "body", "idempotency_key", "occurred_at", "created_at",
+               "fanned_out_at", "traceparent")
+
+
+def _big_rows(count, tenant_ids, start):
+    """Outbox rows as a week of traffic leaves them: several tenants and types, ~300-byte bodies,
+    one in five with an idempotency key, all fanned out but the last ``BIG_WAITING``; ids in time order."""
+    from subscriptions.ids import crockford
+
+    step = timedelta(days=7) / count
+    for i in range(count):
+        at = start + step * i
+        millis = int(at.timestamp() * 1000)
+        event_id = "msg_" + crockford((millis << 80) | (i * 7919 % (1 << 80)))
+        event_type = BIG_TYPES[i % len(BIG_TYPES)]
+        stamp = at.isoformat().replace("+00:00", "Z")
+        body = (f'{{"type":"{event_type}","timestamp":"{stamp}","data":{{"n":{i},"order":"ord_{i:010d}",'
+                f'"customer":"cus_{i % 50000:08d}","note":"{"x" * 180}"}}}}')
+        key = f"big-{i}" if i % 5 == 0 else None
+        fanned = None if i >= count - BIG_WAITING else at + timedelta(milliseconds=5)
+        yield (event_id, tenant_ids[i % len(tenant_ids)], event_type, body, key, at, at, fanned, "")
+
+
+def _fill(count):
+    """Write ``count`` outbox rows with COPY (seconds taken); foreign key triggers off, then VACUUM (ANALYZE)
+    and CHECKPOINT."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from delivery.models import Event
+    from subscriptions import ensure_event_type
+    from subscriptions.tenants import resolve_tenant
+
+    harness.reset_data()
+    for name in BIG_TYPES:
+        ensure_event_type(name)
+    tenant_ids = [resolve_tenant(uid).pk for uid in BIG_TENANTS]
+    began = time.time()
+    start = timezone.now() - timedelta(days=7, minutes=1)
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")  # consistent by construction
+        try:
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(BIG_COLUMNS)}) FROM STDIN") as copy:
+                for row in _big_rows(count, tenant_ids, start):
+                    copy.write_row(row)
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute(f"VACUUM (ANALYZE) {table}")  # as autovacuum would leave a table this size
+        cursor.execute("CHECKPOINT")  # the fill's ~1 GB written back now, not during the timed calls
+    return time.time() - began
+
+
+def _filled(count):
+    """Whether the big database still holds the rows of an earlier ``--keep`` run."""
+    from delivery.models import Event
+
+    return Event.objects.filter(tenant__uid="bench-t7").exists() and Event.objects.count() >= count
+
+
+def _drop_measured():
+    """Delete the events this script published into the big table (ids are time-ordered: after the fill's)."""
+    from delivery.models import Event
+
+    last = Event.objects.filter(tenant__uid=BIG_TENANTS[-1]).order_by("-id").values_list("id", flat=True).first()
+    if last is not None:
+        Event.objects.filter(tenant__uid="bench", id__gt=last).delete()
+
+
+def _use_database(name):
+    """Point this process's default connection at the PostgreSQL database ``name`` (created, migrated)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = f"{url.rsplit('/', 1)[0]}/{name}"
+    harness.ensure_database()
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+
+
+def _plans():
+    """EXPLAIN of every statement one publish sends, without and with an idempotency key (new, then in use).
+
+    {case: [(statement, [plan lines])]}; the statements are captured as sent (SQL and parameters).
+    """
+    from django.db import connection, transaction
+
+    from delivery import publish
+
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    cases = {}
+    publish("bench.tick", _data(0), tenant="bench", idempotency_key="explain-key")  # the key, in use
+    for case, key in (("no key", None), ("new key", "explain-new-key"), ("key in use", "explain-key")):
+        sent.clear()
+        with transaction.atomic():
+            with connection.execute_wrapper(capture):
+                publish("bench.tick", _data(1), tenant="bench", idempotency_key=key)
+            transaction.set_rollback(True)
+        plans = []
+        with connection.cursor() as cursor:
+            for sql, params in sent:
+                if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+                    continue
+                cursor.execute("EXPLAIN " + sql, params)
+                plans.append((sql[:120], [line for (line,) in cursor.fetchall()]))
+        cases[case] = plans
+    return cases
+
+
+def _seq_scans(plans, table):
+    return [line.strip() for statements in plans.values() for _, lines in statements for line in lines
+            if "Seq Scan" in line and table in line]
+
+
+def table_size(calls, events=1_000_000, keep=False):
+    """``publish`` alone (p50/p99 ms) with a nearly empty outbox, then with ``events`` rows in it, and the ratio.
+
+    The big table lives in its own database (this one's name + ``_big``) so that
+    ``keep`` can leave it filled for the next run while the empty side is
+    still measured first; without ``keep`` it is emptied at the end.
+    """
+    from django.db import connection
+
+    from delivery.models import Event
+
+    if connection.vendor != "postgresql":
+        return {"skipped": "the big table is written with COPY: PostgreSQL only"}
+    empty = alone(calls)
+    harness.reset_data()
+    _use_database(connection.settings_dict["NAME"] + "_big")
+    fill_s = None
+    if not (keep and _filled(events)):
+        fill_s = _fill(events)
+    _drop_measured()  # an earlier --keep run's
+    rows = Event.objects.count()
+    big = alone(calls, prepare=False)
+    plans = _plans()
+    _drop_measured()
+    if not keep:
+        harness.reset_data()
+    return {"empty": empty, "big": big, "rows": rows, "fill_s": fill_s,
+            "ratio_p50": big["p50"] / empty["p50"], "ratio_p99": big["p99"] / empty["p99"],
+            "seq_scans_on_event": _seq_scans(plans, Event._meta.db_table), "plans": plans}
+
+
+def _table_size_text(r):
+    if "skipped" in r:
+        return f"table size: skipped ({r['skipped']})"
+    lines = [f"publish alone, {r['empty']['calls']} calls: p50 / p99 ms",
+             f"  nearly empty outbox      {r['empty']['p50']:6.2f} / {r['empty']['p99']:6.2f}",
+             f"  {r['rows']:>9,} events         {r['big']['p50']:6.2f} / {r['big']['p99']:6.2f}",
+             f"  ratio big / empty        {r['ratio_p50']:6.2f} / {r['ratio_p99']:6.2f}",
+             "  fill: " + ("kept from an earlier run" if r["fill_s"] is None else f"{r['fill_s']:.0f} s")]
+    for case, statements in r["plans"].items():
+        lines.append(f"EXPLAIN, publish with {case}:")
+        for sql, plan in statements:
+            lines += [f"  {sql}"] + [f"      {line}" for line in plan]
+    lines.append(f"sequential scans of the event table: {r['seq_scans_on_event'] or 'none'}")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int,
@@ -170,8 +351,15 @@ def main():
     parser.add_argument("--many", action="store_true", help="only publish_many (--calls: how many calls of 1,000)")
     parser.add_argument("--json", action="store_true", help="one JSON object (for run_all.py)")
     parser.add_argument("--root", help="measure another checkout's code (see bench/root.py)")
+    parser.add_argument("--table-size", type=int, nargs="?", const=1_000_000, metavar="EVENTS",
+                        help="only publish alone, nearly empty outbox vs EVENTS rows in it (1,000,000)")
+    parser.add_argument("--keep", action="store_true", help="--table-size: leave the big table filled for next time")
     args = parser.parse_args()
     harness.setup_django()
+    if args.table_size:
+        result = table_size(args.calls or 2000, args.table_size, keep=args.keep)
+        print(json.dumps(result) if args.json else _table_size_text(result))
+        return
     if args.many:
         if args.profile:
             profile_many(args.calls or 3)

@@ -7,8 +7,9 @@ Sections: throughput (ours, the raw requests.Session ceiling and
 django-webhook measured in turn, each figure the median of ``--rounds``
 rounds), latency, fan-out, slow endpoints, backlog,
 memory, publish (one ``publish`` alone and in a host transaction,
-``publish_many``), failover (SIGKILL of every worker), scaleout (three nodes
-against one node of three processes).  ``--before CHECKOUT`` runs the last
+``publish_many``; alone again with 1,000,000 events in the table, in its own
+database, DATABASE_URL plus ``_big``), failover (SIGKILL of every worker),
+scaleout (three nodes against one node of three processes).  ``--before CHECKOUT`` runs the last
 three against another checkout's code too (its own database, DATABASE_URL
 plus ``_before``), side by side in one run, with ratios.  ``--small`` is
 the few-hundred-delivery version CI runs (SQLite or PostgreSQL, no peer, no
@@ -27,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness  # noqa: E402
 
 FULL = {"events": 500, "endpoints": 4, "rate": 50, "seconds": 20, "fanout": 10_000, "slow_rate": 20,
-        "slow_seconds": 20, "backlog": 1_000_000, "backlog_batches": 20, "memory": 100_000, "publish_calls": 2000}
+        "slow_seconds": 20, "backlog": 1_000_000, "backlog_batches": 20, "memory": 100_000, "publish_calls": 2000,
+        "publish_table": 1_000_000}
 SMALL = {"events": 50, "endpoints": 4, "rate": 10, "seconds": 2, "fanout": 100, "slow_rate": 0,
-         "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400, "publish_calls": 200}
+         "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400, "publish_calls": 200,
+         "publish_table": 0}
 SECTIONS = ("throughput", "latency", "fanout", "slow", "backlog", "memory", "publish", "failover", "scaleout")
 SMALL_SECTIONS = SECTIONS[:-2]  # a worker killed and three nodes are minutes of a CI run
 
@@ -160,15 +163,16 @@ def memory(table, size, args):
               f"{rate(r['received'], r['seconds'])}")
 
 
-def _script(name, args, *extra):
-    """{"after": result, "before": result or None}: a bench script run on this checkout and on ``--before``."""
+def _script(name, args, *extra, before=True):
+    """{"after": result, "before": result or None}: a bench script run on this checkout and on ``--before``
+    (unless ``before`` is false)."""
     import json
     import subprocess
 
     here = Path(__file__).resolve().parent
     results = {}
     for label, root in (("before", args.before), ("after", None)):
-        if label == "before" and not root:
+        if label == "before" and not (root and before):
             results[label] = None
             continue
         env = dict(os.environ)
@@ -204,6 +208,20 @@ def publish(table, size, args):
     _pair(table, "publish", "publish_many, calls of 1,000 (best of 5)", r,
           lambda x: x["many"]["events_per_s"] if x["many"] else None, lambda v: f"{v:,.0f} events/s",
           "target >= 20,000/s", better="higher")
+    if not size["publish_table"]:
+        return
+    r = _script("publish_cost.py", args, "--calls", str(size["publish_calls"]), "--table-size",
+                str(size["publish_table"]), before=False)["after"]
+    if "skipped" in r:
+        table.add("publish", f"publish alone, {size['publish_table']:,} events in the table", "skipped", r["skipped"])
+        return
+    empty, big = r["empty"], r["big"]
+    table.add("publish", f"publish p50 / p99 alone, {r['rows']:,} events in the table",
+              f"{big['p50']:.2f} / {big['p99']:.2f} ms",
+              f"nearly empty table {empty['p50']:.2f} / {empty['p99']:.2f} ms (same run): "
+              f"ratio {r['ratio_p50']:.2f} / {r['ratio_p99']:.2f}; target: does not grow")
+    table.add("publish", "EXPLAIN of publish's statements, that table", "no seq scan"
+              if not r["seq_scans_on_event"] else "SEQ SCAN", "no key, a new key, a key in use")
 
 
 def failover(table, size, args):
