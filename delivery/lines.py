@@ -14,14 +14,20 @@ is ``SKIP LOCKED`` and conditional); a killed worker's head comes back when
 its lease lapses; a lost task or a lost broker only delays the line, since
 the dispatcher looks for free heads on every tick.  So that a line does not
 wait for that tick, whoever moves it (an outcome recorded, a fan-out, a
-resend or a cancel) claims the next head at once (``advance``).
+resend or a cancel) claims the next head at once (``advance``).  An outcome
+recorded claims it in the transaction that records it (``claim_next``): the
+line moves with the outcome, in one commit.
 """
 
+import logging
 import threading
 import time
 
+from django.db import DatabaseError, transaction
+
 from delivery import states
 from delivery.handoff import enqueue_batch
+from delivery.models import Delivery
 from subscriptions.signals import endpoint_unordered
 
 # How long a send task goes on with the heads its own outcomes freed before it hands the rest of
@@ -29,6 +35,7 @@ from subscriptions.signals import endpoint_unordered
 CARRY_ON_SECONDS = 0.5
 
 _carried = threading.local()
+logger = logging.getLogger("delivery")
 
 
 def advance(endpoint_ids):
@@ -50,6 +57,39 @@ def advance(endpoint_ids):
     elif ids:
         enqueue_batch(ids, token)
     return len(ids)
+
+
+def claim_next(deliveries, held):
+    """In the transaction recording these outcomes: claim the next head of each line that one of them
+    left (``held``: the ids the recording wrote).  Returns the claim for ``hand_over``, or None.
+
+    If the recording rolls back, so does the claim; a claim that fails is
+    rolled back alone (its savepoint) and logged, so that it never costs the
+    outcomes their recording: the dispatcher finds the head on its next tick.
+    """
+    endpoint_ids = moved_by([d for d in deliveries if d.pk in held and d.status in Delivery.Status.FINISHED])
+    if not endpoint_ids:
+        return None
+    carried = getattr(_carried, "batches", None)
+    try:
+        with transaction.atomic():
+            ids, token = states.claim_heads(len(endpoint_ids), endpoint_ids=endpoint_ids, started=carried is not None)
+    except DatabaseError:
+        logger.exception("claiming the next head of %d ordered lines failed", len(endpoint_ids))
+        return None
+    return (ids, token, carried) if ids else None
+
+
+def hand_over(claim):
+    """After the recording transaction: ``claim_next``'s heads go to this send task (``carrying_on``),
+    which claimed them started, or else to the broker."""
+    if claim is None:
+        return
+    ids, token, carried = claim
+    if carried is not None:
+        carried.append((ids, token))
+    else:
+        enqueue_batch(ids, token)
 
 
 def carrying_on(send, send_started, ids, token, *args):

@@ -4,16 +4,16 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from delivery import lines, publish, states
+from delivery import lines, publish, recording, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
 from delivery.models import Attempt, Delivery
 from delivery.operations import cancel_delivery, recover_endpoint, retry_delivery
 from delivery.recording import record_outcomes
-from subscriptions import create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
+from subscriptions import conf, create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
 from tests.delivery.conftest import answer, request_for
 
 Status = Delivery.Status
@@ -258,6 +258,49 @@ def test_a_claim_never_takes_the_next_while_another_holds_the_head(ordered, hand
         thread.join(10)
     assert Delivery.objects.get(pk=first.pk).status == Status.SENDING
     assert Delivery.objects.get(pk=second.pk).status == Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+class TestClaimedWithTheOutcome:
+    """The next head is claimed in the transaction that records the outcome before it: one commit."""
+
+    def settled(self, held, status=200):
+        """The deliveries moved in memory to their outcome, and their attempt rows, as ``record_outcomes``
+        makes them before writing."""
+        outcomes = [(request_for(d), answer(status)) for d in held]
+        now = timezone.now()
+        for delivery, (_, outcome) in zip(held, outcomes):
+            states.settle(delivery, outcome, now, conf.get())
+        return [[recording._attempt_row(d, request, outcome, Attempt.Trigger.SCHEDULED)]
+                for d, (request, outcome) in zip(held, outcomes)]
+
+    def test_writing_an_outcome_claims_the_next_head_with_it(self, ordered, handed_over):
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [(ids, token)] = claimed_batches(handed_over)
+        held = states.start(ids, token)
+
+        assert recording._write(held, self.settled(held), token) == {first.pk}
+
+        assert Delivery.objects.get(pk=second.pk).status == Status.SENDING
+        assert [ids for ids, _ in claimed_batches(handed_over)] == [[first.pk], [second.pk]]
+
+    def test_if_the_recording_rolls_back_the_next_head_is_not_claimed(self, ordered, handed_over):
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [(ids, token)] = claimed_batches(handed_over)
+        held = states.start(ids, token)
+        [rows] = self.settled(held)
+        orphan = recording._attempt_row(held[0], request_for(held[0]), answer(200), Attempt.Trigger.SCHEDULED)
+        orphan.delivery_id = second.pk + 1000  # no such delivery: refused when the transaction commits
+
+        with pytest.raises(IntegrityError):
+            recording._write(held, [rows + [orphan]], token)
+
+        first.refresh_from_db(), second.refresh_from_db()
+        assert (first.status, first.lease_token) == (Status.SENDING, token)  # its outcome not written
+        assert (second.status, second.lease_token) == (Status.PENDING, None)  # and the line did not move
+        assert claimed_batches(handed_over) == [(ids, token)]  # nothing handed over
 
 
 @pytest.mark.django_db
