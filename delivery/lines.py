@@ -67,27 +67,28 @@ def claim_next(deliveries, held):
     rolled back alone (its savepoint) and logged, so that it never costs the
     outcomes their recording: the dispatcher finds the head on its next tick.
     """
-    endpoint_ids = moved_by([d for d in deliveries if d.pk in held and d.status in Delivery.Status.FINISHED])
-    if not endpoint_ids:
+    finished = [d for d in deliveries if d.pk in held and d.status in Delivery.Status.FINISHED]
+    endpoints = {d.endpoint_id: d.endpoint for d in finished if d.endpoint.ordered}
+    if not endpoints:
         return None
     carried = getattr(_carried, "batches", None)
     try:
         with transaction.atomic():
-            ids, token = states.claim_heads(len(endpoint_ids), endpoint_ids=endpoint_ids, started=carried is not None)
+            ids, token = states.claim_heads(len(endpoints), endpoint_ids=endpoints, started=carried is not None)
     except DatabaseError:
-        logger.exception("claiming the next head of %d ordered lines failed", len(endpoint_ids))
+        logger.exception("claiming the next head of %d ordered lines failed", len(endpoints))
         return None
-    return (ids, token, carried) if ids else None
+    return (ids, token, carried, endpoints) if ids else None
 
 
 def hand_over(claim):
     """After the recording transaction: ``claim_next``'s heads go to this send task (``carrying_on``),
-    which claimed them started, or else to the broker."""
+    which claimed them started, with the endpoints it has loaded, or else to the broker."""
     if claim is None:
         return
-    ids, token, carried = claim
+    ids, token, carried, endpoints = claim
     if carried is not None:
-        carried.append((ids, token))
+        carried.append((ids, token, endpoints))
     else:
         enqueue_batch(ids, token)
 
@@ -100,7 +101,12 @@ def carrying_on(send, send_started, ids, token, *args):
     to ``send_started(rows, token)`` with their rows loaded, and every one
     claimed so is sent here.  Only outcomes recorded in this thread count (a
     slow answer is recorded by the send pool's recorder thread, which hands its
-    heads to the broker).
+    heads to the broker).  A head goes with the endpoint object its
+    predecessor went with (only the delivery and its event are loaded): what
+    an endpoint's row says is at most ``CARRY_ON_SECONDS`` older than the
+    claim, which checked in the database that the endpoint is still enabled
+    and ordered; a disable decided by this task's own outcomes is on that
+    object (``endpoint_health``).
     """
     _carried.batches = batches = []
     deadline = time.monotonic() + CARRY_ON_SECONDS
@@ -109,8 +115,8 @@ def carrying_on(send, send_started, ids, token, *args):
         while batches:
             if time.monotonic() >= deadline:
                 _carried.batches = None  # from now on the line goes back to the broker
-            held_ids, held_token = batches.pop(0)
-            send_started(states.held_rows(held_ids, held_token), held_token)
+            held_ids, held_token, endpoints = batches.pop(0)
+            send_started(states.held_rows(held_ids, held_token, endpoints=endpoints), held_token)
     finally:
         _carried.batches = None
     return result

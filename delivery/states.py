@@ -338,12 +338,21 @@ def _execution_lease(rows, settings):
     return settings.execution_lease_for(max((longest_send(d.endpoint, settings) for d in rows), default=0))
 
 
-def held_rows(ids, token):
-    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets)."""
-    held = fenced(token).filter(id__in=ids)
-    return list(
-        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
-    )
+def held_rows(ids, token, endpoints=None):
+    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets).
+
+    ``endpoints``: endpoint objects already loaded so (with their secrets and
+    state row), by id; rows of those endpoints are given them instead of
+    loading them again (``lines.carrying_on``).
+    """
+    held = fenced(token).filter(id__in=ids).order_by("id")
+    if endpoints:
+        rows = list(held.select_related("event"))
+        if all(row.endpoint_id in endpoints for row in rows):
+            for row in rows:
+                row.endpoint = endpoints[row.endpoint_id]
+            return rows
+    return list(held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets"))
 
 
 def release(deliveries, token, *, next_attempt_at):

@@ -7,10 +7,10 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from delivery import lines, publish, recording, states
+from delivery import lines, publish, recording, sending, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
-from delivery.models import Attempt, Delivery
+from delivery.models import Attempt, Delivery, EndpointState
 from delivery.operations import cancel_delivery, recover_endpoint, retry_delivery
 from delivery.recording import record_outcomes
 from subscriptions import conf, create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
@@ -333,6 +333,64 @@ class TestCarryingOn:
         assert claimed_batches(handed_over) == [batch]  # nothing more went through the broker
         assert {d.status for d in line(ordered)} == {Status.SUCCEEDED}
         assert Attempt.objects.filter(delivery__endpoint=ordered, succeeded=True).count() == 3
+
+    def test_the_heads_it_goes_on_with_are_sent_with_the_endpoint_already_loaded(self, ordered, handed_over):
+        fanned_out(published(3))
+        [batch] = claimed_batches(handed_over)
+        endpoints = []
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            endpoints.append(held[0].endpoint)
+            record_outcomes(held, [(request_for(d), answer(200)) for d in held], token)
+
+        def send_started(rows, token):
+            endpoints.append(rows[0].endpoint)
+            record_outcomes(rows, [(request_for(d), answer(200)) for d in rows], token)
+
+        lines.carrying_on(send, send_started, *batch)
+
+        assert len(endpoints) == 3 and all(endpoint is endpoints[0] for endpoint in endpoints)
+        assert [s.pk for s in endpoints[0].secrets.all()] == [s.pk for s in ordered.secrets.all()]  # loaded once
+
+    def test_a_head_whose_endpoint_the_answer_before_it_disabled_is_parked_not_sent(self, ordered, handed_over,
+                                                                                    settings):
+        settings.WEBHOOKS_RETRY_SCHEDULE = ""  # one attempt only: a 410 fails the delivery for good
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [batch] = claimed_batches(handed_over)
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            record_outcomes(held, [(request_for(d), answer(410)) for d in held], token)
+
+        lines.carrying_on(send, sending.send_claimed, *batch)
+
+        ordered.refresh_from_db(), second.refresh_from_db()
+        assert ordered.disabled
+        assert Delivery.objects.get(pk=first.pk).status == Status.FAILED
+        assert (second.status, second.next_attempt_at, second.attempt_count) == (Status.PENDING, None, 0)  # parked
+        assert not Attempt.objects.filter(delivery=second).exists()
+
+    def test_a_success_after_a_failure_for_good_ends_the_failure_streak_it_began(self, ordered, handed_over,
+                                                                                  settings):
+        settings.WEBHOOKS_RETRY_SCHEDULE = ""  # one attempt only: a 500 fails the delivery for good
+        EndpointState.objects.create(endpoint=ordered, last_success_at=timezone.now())  # a healthy endpoint
+        fanned_out(published(2))
+        [batch] = claimed_batches(handed_over)
+        answers = iter([500, 200])
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            record_outcomes(held, [(request_for(d), answer(next(answers))) for d in held], token)
+
+        def send_started(rows, token):
+            record_outcomes(rows, [(request_for(d), answer(next(answers))) for d in rows], token)
+
+        lines.carrying_on(send, send_started, *batch)
+
+        assert [d.status for d in line(ordered)] == [Status.FAILED, Status.SUCCEEDED]
+        assert EndpointState.objects.get(endpoint=ordered).failing_since is None
 
     def test_after_its_time_the_rest_of_the_line_goes_to_the_broker(self, ordered, handed_over, monkeypatch):
         monkeypatch.setattr(lines, "CARRY_ON_SECONDS", 0)
