@@ -45,19 +45,36 @@ def update(deliveries, outcomes, now, settings):
         EndpointState.objects.filter(pk__in=ok).filter(
             Q(failing_since__isnull=False) | Q(last_success_at__isnull=True) | Q(last_success_at__lt=stale)
         ).update(last_success_at=now, failing_since=None)
+    disabled = set()
     if failed:
         EndpointState.objects.filter(pk__in=failed, failing_since__isnull=True).update(failing_since=now)
         cutoff = now - timedelta(seconds=settings.disable_after)
         too_long = Endpoint.objects.filter(id__in=failed, disabled=False, send_state__failing_since__lte=cutoff)
         for endpoint in too_long.select_related("send_state"):
             since = f"{endpoint.send_state.failing_since:%Y-%m-%d %H:%M}"
-            disable_endpoint(endpoint, reason=f"Every attempt has failed since {since} UTC.")
+            disabled.add(disable_endpoint(endpoint, reason=f"Every attempt has failed since {since} UTC.").pk)
     if gone:
         for endpoint in Endpoint.objects.filter(id__in=gone, disabled=False):
-            disable_endpoint(endpoint, reason="The receiver answered 410 Gone.")
+            disabled.add(disable_endpoint(endpoint, reason="The receiver answered 410 Gone.").pk)
     for endpoint in Endpoint.objects.filter(id__in=steered, disabled=False) if steered else ():
         logger.warning("the receiver asked to disable its endpoint", extra={"endpoint_id": endpoint.pk})
-        disable_endpoint(endpoint, reason=DISABLE_REASON)
+        disabled.add(disable_endpoint(endpoint, reason=DISABLE_REASON).pk)
+    _as_written(deliveries, states, ok, failed, disabled, now)
+
+
+def _as_written(deliveries, states, ok, failed, disabled, now):
+    """The batch's endpoint objects say what was just written: a send task going on with an ordered
+    line sends its next head with the same object (``lines.carrying_on``), which must not go to an
+    endpoint just disabled, nor take a streak just begun for none."""
+    for endpoint_id in ok:
+        if states[endpoint_id] is not None:
+            states[endpoint_id].last_success_at, states[endpoint_id].failing_since = now, None
+    for endpoint_id in failed:
+        if states[endpoint_id] is not None and states[endpoint_id].failing_since is None:
+            states[endpoint_id].failing_since = now
+    for delivery in deliveries:
+        if delivery.endpoint_id in disabled:
+            delivery.endpoint.disabled = True
 
 
 def _loaded_state(endpoint):

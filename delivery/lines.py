@@ -14,14 +14,20 @@ is ``SKIP LOCKED`` and conditional); a killed worker's head comes back when
 its lease lapses; a lost task or a lost broker only delays the line, since
 the dispatcher looks for free heads on every tick.  So that a line does not
 wait for that tick, whoever moves it (an outcome recorded, a fan-out, a
-resend or a cancel) claims the next head at once (``advance``).
+resend or a cancel) claims the next head at once (``advance``).  An outcome
+recorded claims it in the transaction that records it (``claim_next``): the
+line moves with the outcome, in one commit.
 """
 
+import logging
 import threading
 import time
 
+from django.db import DatabaseError, transaction
+
 from delivery import states
 from delivery.handoff import enqueue_batch
+from delivery.models import Delivery
 from subscriptions.signals import endpoint_unordered
 
 # How long a send task goes on with the heads its own outcomes freed before it hands the rest of
@@ -29,6 +35,7 @@ from subscriptions.signals import endpoint_unordered
 CARRY_ON_SECONDS = 0.5
 
 _carried = threading.local()
+logger = logging.getLogger("delivery")
 
 
 def advance(endpoint_ids):
@@ -52,6 +59,40 @@ def advance(endpoint_ids):
     return len(ids)
 
 
+def claim_next(deliveries, held):
+    """In the transaction recording these outcomes: claim the next head of each line that one of them
+    left (``held``: the ids the recording wrote).  Returns the claim for ``hand_over``, or None.
+
+    If the recording rolls back, so does the claim; a claim that fails is
+    rolled back alone (its savepoint) and logged, so that it never costs the
+    outcomes their recording: the dispatcher finds the head on its next tick.
+    """
+    finished = [d for d in deliveries if d.pk in held and d.status in Delivery.Status.FINISHED]
+    endpoints = {d.endpoint_id: d.endpoint for d in finished if d.endpoint.ordered}
+    if not endpoints:
+        return None
+    carried = getattr(_carried, "batches", None)
+    try:
+        with transaction.atomic():
+            ids, token = states.claim_heads(len(endpoints), endpoint_ids=endpoints, started=carried is not None)
+    except DatabaseError:
+        logger.exception("claiming the next head of %d ordered lines failed", len(endpoints))
+        return None
+    return (ids, token, carried, endpoints) if ids else None
+
+
+def hand_over(claim):
+    """After the recording transaction: ``claim_next``'s heads go to this send task (``carrying_on``),
+    which claimed them started, with the endpoints it has loaded, or else to the broker."""
+    if claim is None:
+        return
+    ids, token, carried, endpoints = claim
+    if carried is not None:
+        carried.append((ids, token, endpoints))
+    else:
+        enqueue_batch(ids, token)
+
+
 def carrying_on(send, send_started, ids, token, *args):
     """``send(ids, token, *args)``, then the line heads its outcomes freed, in this thread, for up to
     ``CARRY_ON_SECONDS``; after that, freed heads go to the broker.  Returns what the first ``send`` did.
@@ -60,7 +101,12 @@ def carrying_on(send, send_started, ids, token, *args):
     to ``send_started(rows, token)`` with their rows loaded, and every one
     claimed so is sent here.  Only outcomes recorded in this thread count (a
     slow answer is recorded by the send pool's recorder thread, which hands its
-    heads to the broker).
+    heads to the broker).  A head goes with the endpoint object its
+    predecessor went with (only the delivery and its event are loaded): what
+    an endpoint's row says is at most ``CARRY_ON_SECONDS`` older than the
+    claim, which checked in the database that the endpoint is still enabled
+    and ordered; a disable decided by this task's own outcomes is on that
+    object (``endpoint_health``).
     """
     _carried.batches = batches = []
     deadline = time.monotonic() + CARRY_ON_SECONDS
@@ -69,8 +115,8 @@ def carrying_on(send, send_started, ids, token, *args):
         while batches:
             if time.monotonic() >= deadline:
                 _carried.batches = None  # from now on the line goes back to the broker
-            held_ids, held_token = batches.pop(0)
-            send_started(states.held_rows(held_ids, held_token), held_token)
+            held_ids, held_token, endpoints = batches.pop(0)
+            send_started(states.held_rows(held_ids, held_token, endpoints=endpoints), held_token)
     finally:
         _carried.batches = None
     return result

@@ -56,10 +56,13 @@ def _attempt_rows(delivery, sent, trigger):
 
 
 def _write(deliveries, attempts, token):
-    """``attempts``: the rows of each delivery's send, a list per delivery."""
+    """``attempts``: the rows of each delivery's send, a list per delivery.  The next heads of the
+    ordered lines that finished deliveries left are claimed in the same transaction (``lines.claim_next``)."""
     with transaction.atomic():
         held = states.record(deliveries, token)
         insert_instances([row for rows in attempts for row in rows])
+        claim = lines.claim_next(deliveries, held)
+    lines.hand_over(claim)
     return held
 
 
@@ -86,8 +89,6 @@ def record_outcomes(deliveries, outcomes, token, trigger=Attempt.Trigger.SCHEDUL
     metrics.observe([exchange for sent in outcomes for exchange in wire.exchanges(sent)])
     endpoint_health.update(deliveries, outcomes, now, settings)
     _announce(deliveries, outcomes, attempts, exhausted, held, trigger)
-    # Finished deliveries of ordered endpoints left their line: the next may go.
-    lines.advance(lines.moved_by([d for d in deliveries if d.pk in held and d.status in Status.FINISHED]))
 
 
 def _record_one_by_one(deliveries, outcomes, attempts, exhausted, token, trigger, now, settings):

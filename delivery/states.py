@@ -31,7 +31,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import connections, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from delivery import node
@@ -105,39 +105,46 @@ def claim_heads(limit, now=None, endpoint_ids=None, started=False):
     earliest-published event is claimed if that one waits, is due (a line
     member has no time of its own: due at once), nothing of the endpoint is
     being sent, and no event of its tenant published before it still waits for
-    fan-out.  Two statements, each cheap whatever the length of a line: one
-    probe of ``hp_delivery_line_idx`` per ordered endpoint finds the candidates
-    (one statement would let the planner scan every waiting line member); then
-    one conditional ``UPDATE`` claims those that pass the checks, on the rows as
-    they are then (locked with ``SKIP LOCKED`` on PostgreSQL).  Plain SQL: it
-    runs after every delivery of a line, where building the ORM's expressions
-    cost more than the statements.
+    fan-out.  One conditional ``UPDATE``, cheap whatever the length of a line:
+    each endpoint's head is a scalar subquery, one probe of
+    ``hp_delivery_line_idx`` per ordered endpoint (the planner cannot turn it
+    into a scan of every waiting line member), and the checks run on the rows
+    as they are then (locked with ``SKIP LOCKED`` on PostgreSQL).  Plain SQL:
+    it runs after every delivery of a line, where building the ORM's
+    expressions cost more than the statement.
     """
     now = now or timezone.now()
-    candidates = _line_candidates(endpoint_ids)
-    if not candidates:
+    endpoint_ids = None if endpoint_ids is None else list(endpoint_ids)
+    if endpoint_ids == []:
         return [], None
     token = new_token()
     settings = conf.get()
     lease = now + timedelta(seconds=settings.execution_lease if started else settings.queue_lease)
     connection = connections[Delivery.objects.db]
     locking = " FOR UPDATE OF d SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    marks = ", ".join(["%s"] * len(candidates))
-    sql = CLAIM_HEADS_SQL.format(delivery=Delivery._meta.db_table, event=Event._meta.db_table, candidates=marks,
-                                 locking=locking)
+    narrowed = "" if endpoint_ids is None else " AND p.id IN ({})".format(", ".join(["%s"] * len(endpoint_ids)))
+    sql = CLAIM_HEADS_SQL.format(delivery=Delivery._meta.db_table, event=Event._meta.db_table,
+                                 endpoint=Endpoint._meta.db_table, narrowed=narrowed, locking=locking)
     adapt = connection.ops.adapt_datetimefield_value
+    params = [token, adapt(lease), adapt(now) if started else None, True, False, Endpoint.Kind.HTTP.value,
+              *(endpoint_ids or ()), adapt(now), limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token, adapt(lease), adapt(now) if started else None, *candidates, adapt(now), limit])
+        cursor.execute(sql, params)
         ids = sorted(pk for (pk,) in cursor.fetchall())
-    return ids, token
+    return (ids, token) if ids else ([], None)
 
 
+# A polling endpoint has no line to send: its consumer reads in publish order (``delivery.polling``).
 CLAIM_HEADS_SQL = """
 UPDATE {delivery} SET status = 'sending', lease_token = %s, lease_expires_at = %s, send_started_at = %s,
     next_attempt_at = NULL
 WHERE id IN (
     SELECT d.id FROM {delivery} d JOIN {event} e ON e.id = d.event_id
-    WHERE d.id IN ({candidates}) AND d.status IN ('pending', 'retrying')
+    WHERE d.id IN (SELECT (SELECT h.id FROM {delivery} h
+                           WHERE h.endpoint_id = p.id AND h.status IN ('pending', 'retrying', 'sending')
+                           ORDER BY h.event_id LIMIT 1)
+                   FROM {endpoint} p WHERE p.ordered = %s AND p.disabled = %s AND p.kind = %s{narrowed})
+      AND d.status IN ('pending', 'retrying')
       AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= %s)
       AND NOT EXISTS (SELECT 1 FROM {delivery} a WHERE a.endpoint_id = d.endpoint_id
                       AND a.status IN ('pending', 'retrying', 'sending') AND a.event_id < d.event_id)
@@ -148,18 +155,6 @@ WHERE id IN (
     ORDER BY d.event_id LIMIT %s{locking}
 ) RETURNING id
 """
-
-
-def _line_candidates(endpoint_ids=None):
-    """Each enabled ordered endpoint's unfinished delivery of the earliest event: one index probe each.
-
-    A polling endpoint has no line to send: its consumer reads in publish order (``delivery.polling``)."""
-    endpoints = Endpoint.objects.filter(ordered=True, disabled=False, kind=Endpoint.Kind.HTTP).order_by()
-    if endpoint_ids is not None:
-        endpoints = endpoints.filter(pk__in=list(endpoint_ids))
-    first = (Delivery.objects.filter(endpoint_id=OuterRef("pk"), status__in=UNFINISHED)
-             .order_by("event_id").values("id")[:1])
-    return [pk for pk in endpoints.annotate(head=Subquery(first)).values_list("head", flat=True) if pk]
 
 
 def claim_expired(limit, now=None):
@@ -344,12 +339,21 @@ def _execution_lease(rows, settings):
     return settings.execution_lease_for(max((longest_send(d.endpoint, settings) for d in rows), default=0))
 
 
-def held_rows(ids, token):
-    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets)."""
-    held = fenced(token).filter(id__in=ids)
-    return list(
-        held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets").order_by("id")
-    )
+def held_rows(ids, token, endpoints=None):
+    """The rows of ``ids`` this token holds, loaded for sending (event, endpoint, its secrets).
+
+    ``endpoints``: endpoint objects already loaded so (with their secrets and
+    state row), by id; rows of those endpoints are given them instead of
+    loading them again (``lines.carrying_on``).
+    """
+    held = fenced(token).filter(id__in=ids).order_by("id")
+    if endpoints:
+        rows = list(held.select_related("event"))
+        if all(row.endpoint_id in endpoints for row in rows):
+            for row in rows:
+                row.endpoint = endpoints[row.endpoint_id]
+            return rows
+    return list(held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets"))
 
 
 def release(deliveries, token, *, next_attempt_at):

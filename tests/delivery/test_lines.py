@@ -4,16 +4,16 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from delivery import lines, publish, states
+from delivery import lines, publish, recording, sending, states
 from delivery.dispatcher import dispatch
 from delivery.fanout import fan_out_for_sending
-from delivery.models import Attempt, Delivery
+from delivery.models import Attempt, Delivery, EndpointState
 from delivery.operations import cancel_delivery, recover_endpoint, retry_delivery
 from delivery.recording import record_outcomes
-from subscriptions import create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
+from subscriptions import conf, create_endpoint, disable_endpoint, enable_endpoint, update_endpoint
 from tests.delivery.conftest import answer, request_for
 
 Status = Delivery.Status
@@ -260,6 +260,49 @@ def test_a_claim_never_takes_the_next_while_another_holds_the_head(ordered, hand
     assert Delivery.objects.get(pk=second.pk).status == Status.PENDING
 
 
+@pytest.mark.django_db(transaction=True)
+class TestClaimedWithTheOutcome:
+    """The next head is claimed in the transaction that records the outcome before it: one commit."""
+
+    def settled(self, held, status=200):
+        """The deliveries moved in memory to their outcome, and their attempt rows, as ``record_outcomes``
+        makes them before writing."""
+        outcomes = [(request_for(d), answer(status)) for d in held]
+        now = timezone.now()
+        for delivery, (_, outcome) in zip(held, outcomes):
+            states.settle(delivery, outcome, now, conf.get())
+        return [[recording._attempt_row(d, request, outcome, Attempt.Trigger.SCHEDULED)]
+                for d, (request, outcome) in zip(held, outcomes)]
+
+    def test_writing_an_outcome_claims_the_next_head_with_it(self, ordered, handed_over):
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [(ids, token)] = claimed_batches(handed_over)
+        held = states.start(ids, token)
+
+        assert recording._write(held, self.settled(held), token) == {first.pk}
+
+        assert Delivery.objects.get(pk=second.pk).status == Status.SENDING
+        assert [ids for ids, _ in claimed_batches(handed_over)] == [[first.pk], [second.pk]]
+
+    def test_if_the_recording_rolls_back_the_next_head_is_not_claimed(self, ordered, handed_over):
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [(ids, token)] = claimed_batches(handed_over)
+        held = states.start(ids, token)
+        [rows] = self.settled(held)
+        orphan = recording._attempt_row(held[0], request_for(held[0]), answer(200), Attempt.Trigger.SCHEDULED)
+        orphan.delivery_id = second.pk + 1000  # no such delivery: refused when the transaction commits
+
+        with pytest.raises(IntegrityError):
+            recording._write(held, [rows + [orphan]], token)
+
+        first.refresh_from_db(), second.refresh_from_db()
+        assert (first.status, first.lease_token) == (Status.SENDING, token)  # its outcome not written
+        assert (second.status, second.lease_token) == (Status.PENDING, None)  # and the line did not move
+        assert claimed_batches(handed_over) == [(ids, token)]  # nothing handed over
+
+
 @pytest.mark.django_db
 class TestCarryingOn:
     """A send task goes on with the heads its own outcomes freed, for a while, then hands the line back."""
@@ -290,6 +333,64 @@ class TestCarryingOn:
         assert claimed_batches(handed_over) == [batch]  # nothing more went through the broker
         assert {d.status for d in line(ordered)} == {Status.SUCCEEDED}
         assert Attempt.objects.filter(delivery__endpoint=ordered, succeeded=True).count() == 3
+
+    def test_the_heads_it_goes_on_with_are_sent_with_the_endpoint_already_loaded(self, ordered, handed_over):
+        fanned_out(published(3))
+        [batch] = claimed_batches(handed_over)
+        endpoints = []
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            endpoints.append(held[0].endpoint)
+            record_outcomes(held, [(request_for(d), answer(200)) for d in held], token)
+
+        def send_started(rows, token):
+            endpoints.append(rows[0].endpoint)
+            record_outcomes(rows, [(request_for(d), answer(200)) for d in rows], token)
+
+        lines.carrying_on(send, send_started, *batch)
+
+        assert len(endpoints) == 3 and all(endpoint is endpoints[0] for endpoint in endpoints)
+        assert [s.pk for s in endpoints[0].secrets.all()] == [s.pk for s in ordered.secrets.all()]  # loaded once
+
+    def test_a_head_whose_endpoint_the_answer_before_it_disabled_is_parked_not_sent(self, ordered, handed_over,
+                                                                                    settings):
+        settings.WEBHOOKS_RETRY_SCHEDULE = ""  # one attempt only: a 410 fails the delivery for good
+        fanned_out(published(2))
+        first, second = line(ordered)
+        [batch] = claimed_batches(handed_over)
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            record_outcomes(held, [(request_for(d), answer(410)) for d in held], token)
+
+        lines.carrying_on(send, sending.send_claimed, *batch)
+
+        ordered.refresh_from_db(), second.refresh_from_db()
+        assert ordered.disabled
+        assert Delivery.objects.get(pk=first.pk).status == Status.FAILED
+        assert (second.status, second.next_attempt_at, second.attempt_count) == (Status.PENDING, None, 0)  # parked
+        assert not Attempt.objects.filter(delivery=second).exists()
+
+    def test_a_success_after_a_failure_for_good_ends_the_failure_streak_it_began(self, ordered, handed_over,
+                                                                                  settings):
+        settings.WEBHOOKS_RETRY_SCHEDULE = ""  # one attempt only: a 500 fails the delivery for good
+        EndpointState.objects.create(endpoint=ordered, last_success_at=timezone.now())  # a healthy endpoint
+        fanned_out(published(2))
+        [batch] = claimed_batches(handed_over)
+        answers = iter([500, 200])
+
+        def send(ids, token, *args):
+            held = states.start(ids, token)
+            record_outcomes(held, [(request_for(d), answer(next(answers))) for d in held], token)
+
+        def send_started(rows, token):
+            record_outcomes(rows, [(request_for(d), answer(next(answers))) for d in rows], token)
+
+        lines.carrying_on(send, send_started, *batch)
+
+        assert [d.status for d in line(ordered)] == [Status.FAILED, Status.SUCCEEDED]
+        assert EndpointState.objects.get(endpoint=ordered).failing_since is None
 
     def test_after_its_time_the_rest_of_the_line_goes_to_the_broker(self, ordered, handed_over, monkeypatch):
         monkeypatch.setattr(lines, "CARRY_ON_SECONDS", 0)
