@@ -1,6 +1,7 @@
-"""The endpoint form fields the admin and the portal share: delivery policy and authentication to the receiver.
+"""The endpoint form fields the admin and the portal share: what it gets and in what shape, delivery policy
+and authentication to the receiver.
 
-One declared field per setting (issue 17's fields), the way each reaches
+One declared field per setting (issues 15 and 17's fields), the way each reaches
 ``create_endpoint``/``update_endpoint``, and the write-only "replace"
 semantics of the TLS key and the OAuth2 client secret: an empty box keeps
 the stored value, which is never shown.  The rules are the domain's.
@@ -12,6 +13,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
 from subscriptions import endpoint_policy, receiver_auth
+from subscriptions.models import Endpoint, PayloadFormat
 from subscriptions.validation import MAX_JSON_DEPTH
 
 PEM_WIDGET = forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField hp-wide-input", "spellcheck": "false"})
@@ -19,6 +21,10 @@ URL_WIDGET = forms.URLInput(attrs={"class": "vURLField hp-wide-input"})
 OAUTH2_FIELDS = {"token_url": "oauth2_token_url", "client_id": "oauth2_client_id", "scope": "oauth2_scope",
                  "audience": "oauth2_audience", "client_secret": "replace_oauth2_client_secret"}
 TLS_FIELDS = ("tls_client_cert", "tls_ca_bundle")
+# What an endpoint gets and in what shape (issue 15), and its line (``ordered``); the template fields matter
+# only while WEBHOOKS_BODY_TEMPLATES is on.
+SHAPE_FIELDS = ("filter", "payload_format", "ordered")
+TEMPLATE_FIELDS = ("body_template", "content_type")
 # A domain error on a field the forms spell differently lands beside the form's field.
 ERROR_FIELDS = {"oauth2": "oauth2_token_url", "tls_client_key": "replace_tls_client_key"}
 
@@ -124,3 +130,46 @@ class EdgeFieldsForm(forms.Form):
         if changed & {"replace_tls_client_key", "tls_client_cert"}:
             extra.add("tls_client_key")
         return extra
+
+
+class ShapeFieldsForm(forms.Form):
+    """Declares what an endpoint gets and in what shape, its line and its kind; mixed into both endpoint forms."""
+
+    # Polling endpoints (issue 17): chosen when the endpoint is added, fixed after.
+    kind = forms.ChoiceField(label=_("Kind"), choices=Endpoint.Kind.choices, initial=Endpoint.Kind.HTTP, required=False,
+                             help_text=_("Polling: the receiver has no public URL and pulls its events with "
+                                         "GET …/endpoints/{id}/poll/ (leave the URL empty). Fixed once added."))
+    filter = OptionalJSONField(
+        label=_("Filter"), required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=_('Only events whose content matches, e.g. {"data.amount": {"$gte": 1000}}; empty: every '
+                    "event of the chosen types."))
+    payload_format = forms.ChoiceField(label=_("Payload format"), choices=PayloadFormat.choices, required=False,
+                                       initial=PayloadFormat.STANDARD,
+                                       help_text=_("The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON)."))
+    ordered = forms.BooleanField(label=_("Ordered delivery"), required=False,
+                                 help_text=_("One at a time, in the order the events were published: the next "
+                                             "waits until the one before has succeeded, failed for good or been "
+                                             "cancelled."))
+    body_template = forms.CharField(
+        label=_("Body template"), required=False, strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_("A Jinja2 template of the body (type, timestamp, id, data); empty: the payload format."))
+    content_type = forms.CharField(label=_("Content type"), required=False, max_length=255,
+                                   help_text=_("Of the templated body (default application/json)."))
+
+    @staticmethod
+    def shape_initial(endpoint):
+        """The shown values of ``endpoint``'s shape fields."""
+        return {name: getattr(endpoint, name) for name in (*SHAPE_FIELDS, *TEMPLATE_FIELDS)}
+
+    def shape_fields(self):
+        """The shape fields the form has as the domain functions take them; a format left out is the default."""
+        cleaned = self.cleaned_data
+        fields = {name: cleaned.get(name) for name in (*SHAPE_FIELDS, *TEMPLATE_FIELDS) if name in self.fields}
+        fields["payload_format"] = fields.get("payload_format") or PayloadFormat.STANDARD
+        fields["ordered"] = bool(fields.get("ordered"))
+        return fields
+
+    def new_kind(self):
+        """The kind chosen when the endpoint is added (HTTP unless said)."""
+        return self.cleaned_data.get("kind") or Endpoint.Kind.HTTP

@@ -4,27 +4,21 @@ from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 
 from delivery.admin.forms import BoundedJSONField, DomainFormMixin, OptionalJSONField
-from delivery.endpoint_form_fields import OAUTH2_FIELDS, EdgeFieldsForm
+from delivery.endpoint_form_fields import OAUTH2_FIELDS, TEMPLATE_FIELDS, EdgeFieldsForm, ShapeFieldsForm
 from subscriptions import endpoint_policy, endpoints
-from subscriptions.models import Endpoint, EventType, PayloadFormat
+from subscriptions.models import Endpoint, EventType
 
-# What an endpoint gets and in what shape (issue 15), in their own fieldset.
-SHAPE_FIELDS = ("filter", "payload_format", "body_template", "content_type")
+# What an endpoint gets and in what shape (issue 15), in their own fieldset; ``ordered`` has its own.
+SHAPE_FIELDS = ("filter", "payload_format", *TEMPLATE_FIELDS)
 
 
-class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
-    """The console's endpoint form; the policy and receiver-authentication fields are the shared ``EdgeFieldsForm``."""
+class EndpointForm(DomainFormMixin, ShapeFieldsForm, EdgeFieldsForm, forms.ModelForm):
+    """The console's endpoint form; the shape, kind, policy and receiver-authentication fields are shared with
+    the portal (``ShapeFieldsForm``, ``EdgeFieldsForm``)."""
 
     url = forms.URLField(max_length=2048, assume_scheme="https", required=False,
                          widget=forms.URLInput(attrs={"class": "vURLField hp-wide-input"}),
                          help_text="Required for an HTTP endpoint; empty for a polling one.")
-    # Polling endpoints (issue 17): chosen when the endpoint is added, shown read-only after.
-    kind = forms.ChoiceField(choices=Endpoint.Kind.choices, initial=Endpoint.Kind.HTTP, required=False,
-                             help_text="Polling: the receiver has no public URL and pulls its events with "
-                                       "GET …/endpoints/{id}/poll/. Cannot be changed later.")
-    # What it gets and in what shape (issue 15); a form that leaves the format out means the default.
-    payload_format = forms.ChoiceField(choices=PayloadFormat.choices, required=False, initial=PayloadFormat.STANDARD,
-                                       help_text="The body's shape: Standard Webhooks or CloudEvents 1.0 (JSON).")
     replace_headers = OptionalJSONField(
         required=False, label="Replace headers",
         help_text="A JSON object of custom headers. Leave empty to keep the current ones (shown above, "
@@ -35,12 +29,8 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
         fields = ("tenant", "url", "description", "event_types", "rate_limit", "metadata",
                   "tls_client_cert", "tls_ca_bundle", "ordered")
         fields += endpoint_policy.POLICY_FIELDS
-        field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
-        # What it gets and in what shape (issue 15).
         fields += SHAPE_FIELDS
-        field_classes |= {"filter": BoundedJSONField}
-        help_texts = {"ordered": "Deliver one at a time, in the order the events were published: the next waits "
-                                 "until the one before has succeeded, failed for good or been cancelled."}
+        field_classes = {"event_types": BoundedJSONField, "metadata": BoundedJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,15 +46,9 @@ class EndpointForm(DomainFormMixin, EdgeFieldsForm, forms.ModelForm):
         fields["description"] = fields["description"] or ""
         fields["event_types"] = cleaned.get("event_types") or []
         fields["metadata"] = cleaned.get("metadata") or {}
-        fields["ordered"] = bool(cleaned.get("ordered"))
         if cleaned.get("replace_headers") is not None:
             fields["headers"] = cleaned["replace_headers"]
-        fields.update({name: cleaned.get(name) for name in SHAPE_FIELDS})
-        fields["payload_format"] = fields["payload_format"] or PayloadFormat.STANDARD
-        return fields | self.edge_fields()
-
-    def new_kind(self):
-        return self.cleaned_data.get("kind") or Endpoint.Kind.HTTP
+        return fields | self.shape_fields() | self.edge_fields()
 
     def changed_fields(self):
         """The fields an edit changes: credentials still reading <redacted> are kept (same origin only)."""

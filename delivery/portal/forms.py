@@ -4,16 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from delivery.endpoint_form_fields import ERROR_FIELDS, EdgeFieldsForm, OptionalJSONField
+from delivery.endpoint_form_fields import ERROR_FIELDS, TEMPLATE_FIELDS, EdgeFieldsForm, ShapeFieldsForm
 from subscriptions import conf
-from subscriptions.models import Endpoint, EventType, PayloadFormat
+from subscriptions.models import Endpoint, EventType
 from subscriptions.redaction import REDACTED
 
 FIELDS = ("url", "description", "event_types", "headers", "rate_limit")
-# What an endpoint gets and in what shape (issue 15), and its line (``ordered``); the template fields
-# only while WEBHOOKS_BODY_TEMPLATES is on.
-SHAPE_FIELDS = ("filter", "payload_format", "ordered")
-TEMPLATE_FIELDS = ("body_template", "content_type")
 AUTH_FIELDS = ("tls_client_cert", "replace_tls_client_key", "tls_ca_bundle", "oauth2_token_url", "oauth2_client_id",
                "replace_oauth2_client_secret", "oauth2_scope", "oauth2_audience")
 
@@ -22,12 +18,10 @@ def _header_lines(headers):
     return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
-class EndpointForm(EdgeFieldsForm):
-    """The basics, then the delivery policy and the receiver's authentication (shared with the admin)."""
+class EndpointForm(ShapeFieldsForm, EdgeFieldsForm):
+    """The basics, then what it gets and in what shape, the delivery policy and the receiver's authentication
+    (all but the basics shared with the admin); the template fields only while WEBHOOKS_BODY_TEMPLATES is on."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=Endpoint.Kind.choices, initial=Endpoint.Kind.HTTP, required=False,
-                             help_text=_("Polling: your receiver has no public URL and pulls its events with "
-                                         "GET …/endpoints/{id}/poll/ (leave the URL empty). Fixed once added."))
     url = forms.CharField(label=_("URL"), max_length=2048, required=False,
                           widget=forms.URLInput(attrs={"autocomplete": "url"}),
                           help_text=_("The https:// address that receives the webhooks (empty for a polling "
@@ -42,29 +36,13 @@ class EndpointForm(EdgeFieldsForm):
                     "leave %(redacted)s to keep a value.") % {"redacted": REDACTED})
     rate_limit = forms.IntegerField(label=_("Rate limit"), required=False, min_value=1, max_value=100_000,
                                     help_text=_("Most requests per second (empty: no limit)."))
-    filter = OptionalJSONField(
-        label=_("Filter"), required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text=_('Only events whose content matches, e.g. {"data.amount": {"$gte": 1000}}; empty: every '
-                    "event of the chosen types."))
-    payload_format = forms.ChoiceField(label=_("Payload format"), choices=PayloadFormat.choices, required=False,
-                                       initial=PayloadFormat.STANDARD)
-    ordered = forms.BooleanField(label=_("Ordered delivery"), required=False,
-                                 help_text=_("One at a time, in the order the events were published: the next "
-                                             "waits until the one before has succeeded or failed for good."))
-    body_template = forms.CharField(
-        label=_("Body template"), required=False, strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_("A Jinja2 template of the body (type, timestamp, id, data); empty: the payload format."))
-    content_type = forms.CharField(label=_("Content type"), required=False, max_length=255,
-                                   help_text=_("Of the templated body (default application/json)."))
 
     def __init__(self, *args, endpoint=None, **kwargs):
         if endpoint is not None:
             kwargs.setdefault("initial", {
                 "url": endpoint.redacted_url, "description": endpoint.description,
                 "event_types": endpoint.event_types, "headers": _header_lines(endpoint.shown_headers),
-                "rate_limit": endpoint.rate_limit} | self.edge_initial(endpoint)
-                | {name: getattr(endpoint, name) for name in (*SHAPE_FIELDS, *TEMPLATE_FIELDS)})
+                "rate_limit": endpoint.rate_limit} | self.edge_initial(endpoint) | self.shape_initial(endpoint))
         super().__init__(*args, **kwargs)
         if endpoint is not None:  # the kind is chosen once, when the endpoint is added
             del self.fields["kind"]
@@ -105,11 +83,10 @@ class EndpointForm(EdgeFieldsForm):
     def domain_fields(self):
         """Every field as ``create_endpoint``/``update_endpoint`` take it (an empty secret box keeps the secret)."""
         cleaned = self.cleaned_data
-        fields = {name: cleaned[name] for name in FIELDS if name in self.fields} | self.edge_fields()
-        fields |= {name: cleaned[name] for name in (*SHAPE_FIELDS, *TEMPLATE_FIELDS, "kind") if name in self.fields}
-        fields["payload_format"] = fields["payload_format"] or PayloadFormat.STANDARD
-        if "kind" in fields:
-            fields["kind"] = fields["kind"] or Endpoint.Kind.HTTP
+        fields = {name: cleaned[name] for name in FIELDS if name in self.fields}
+        fields |= self.shape_fields() | self.edge_fields()
+        if "kind" in self.fields:
+            fields["kind"] = self.new_kind()
         return fields
 
 
