@@ -20,7 +20,6 @@ databases get the same rows through ``bulk_create``.
 
 import re
 
-import psycopg
 from django.db import connections, router
 from django.db.models import CharField, Field, TextField
 from django.db.models.expressions import DatabaseDefault
@@ -156,6 +155,8 @@ def _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning)
 
 def _server_binding_cursor(connection):
     """A cursor of Django's connection (same transaction, query log, error wrapping) that binds on the server."""
+    import psycopg  # only with PostgreSQL: a host on SQLite installs no driver for it (the ``postgres`` extra)
+
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = psycopg.Cursor(connection.connection)
