@@ -13,7 +13,6 @@ where the way itself does it).
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -111,23 +110,18 @@ WAYS = [unnest_binary, unnest_text, executemany_pipeline, values_server_side, dj
 
 
 def measure(way, rounds, size):
-    from django.db import connection, transaction
+    from django.db import connection
 
     from subscriptions.models import Tenant
 
     tenant = Tenant.objects.get_or_create(uid="bench")[0]
-    best_wall, cpu = None, []
-    for _ in range(rounds):
-        rows = _rows(tenant, size)
-        start, start_cpu = time.perf_counter(), time.process_time()
-        with transaction.atomic():
-            way(rows)
-        wall = time.perf_counter() - start
-        cpu.append(time.process_time() - start_cpu)
-        best_wall = wall if best_wall is None else min(best_wall, wall)
+
+    def empty_tables():
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE hookplatform_attempt, hookplatform_delivery, hookplatform_event")
-    return {"rows_per_s": round(size / best_wall), "cpu_ms_median": round(sorted(cpu)[len(cpu) // 2] * 1000, 1)}
+
+    best_wall, cpu = harness.timed_in_transactions(rounds, lambda: _rows(tenant, size), way, after=empty_tables)
+    return {"rows_per_s": round(size / best_wall), "cpu_ms_median": round(cpu * 1000, 1)}
 
 
 def main():
