@@ -249,7 +249,7 @@ class PinnedAdapter(HTTPAdapter):
     def build_response(self, req, resp):
         """The answer without its cookies: the jar requests fills is dropped at once."""
         response = super().build_response(req, resp)
-        response.cookies = NoCookies()
+        response.cookies = NO_COOKIES
         return response
 
 
@@ -264,6 +264,9 @@ class NoCookies(RequestsCookieJar):
 
     def extract_cookies(self, response, request):
         pass
+
+
+NO_COOKIES = NoCookies()  # it never holds a cookie, so every answer may share it
 
 
 class IsolatedSession(requests.Session):
@@ -483,6 +486,21 @@ def _send(url, body, headers, timeout):
 class _Prepared(requests.PreparedRequest):
     def prepare_url(self, url, params):
         self.url = _normal_url(url)
+
+    def prepare_cookies(self, cookies):
+        """No cookie is ever sent (``NoCookies``): no jar to make and ask for each request."""
+
+    def prepare_auth(self, auth, url=""):
+        """The Basic credentials of the URL's user info, as ``requests`` takes them, read once per URL."""
+        auth = auth or _url_auth(self.url)
+        if auth:
+            super().prepare_auth(auth, url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _url_auth(url):
+    credentials = requests.utils.get_auth_from_url(url)
+    return credentials if any(credentials) else None
 
 
 @functools.lru_cache(maxsize=4096)
