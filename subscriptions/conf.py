@@ -261,7 +261,7 @@ KNOBS = (
     Knob("WEBHOOKS_MAX_PAYLOAD_BYTES", 256 * 1024, _number(int, 1), "Largest event body, in bytes."),
     Knob("WEBHOOKS_RESPONSE_BODY_LIMIT", 20 * 1024, _number(int, 0), "Bytes of a response body read and logged."),
     Knob("WEBHOOKS_BATCH_SIZE", 50, _number(int, 1), "Deliveries a worker task claims and sends at once."),
-    Knob("WEBHOOKS_SEND_CONCURRENCY", 16, _number(int, 1), "Sending threads per worker process."),
+    Knob("WEBHOOKS_SEND_CONCURRENCY", 32, _number(int, 1), "Sending threads per worker process."),
     Knob("WEBHOOKS_ENDPOINT_CONCURRENCY", 4, _number(int, 1),
          "Requests one endpoint may have in flight per worker process."),
     Knob("WEBHOOKS_TENANT_CONCURRENCY", None, _zero_is_none(_number(int, 0)),
