@@ -35,8 +35,10 @@ LINE_PER_SLOT = 2
 COME_BACK_MIN_SECONDS = 1.0
 COME_BACK_MAX_SECONDS = 3600.0
 # How long a batch may wait for room that other batches' requests make, when their pace says it comes
-# by then: cheaper than giving the delivery back, to be claimed again a second or two later.
-ROOM_WAIT_SECONDS = 0.25
+# by then: as long as a delivery given back would be away at least, so waiting is never the later of the
+# two.  Given back, it comes back after a dispatcher tick too, and at full load it may find the lines
+# full again and go back once more (a whole batch away for seconds).
+ROOM_WAIT_SECONDS = COME_BACK_MIN_SECONDS
 # Weight of the newest request in an endpoint's or tenant's running mean of request duration.
 PACE_WEIGHT = 0.2
 

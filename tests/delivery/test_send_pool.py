@@ -5,7 +5,7 @@ import time
 from collections import Counter
 from types import SimpleNamespace
 
-from delivery.send_pool import SendPool
+from delivery.send_pool import ROOM_WAIT_SECONDS, SendPool
 
 
 def deliveries(endpoint, count, tenant=None):
@@ -240,9 +240,9 @@ def test_a_line_full_of_another_batchs_fast_requests_is_waited_for():
 
 def test_a_line_full_of_another_batchs_slow_requests_is_not_waited_for():
     pool, release = SendPool(threads=2, per_endpoint=1), threading.Event()
-    line_held_by_another_batch(pool, "slow", 1.0, release)
+    line_held_by_another_batch(pool, "slow", ROOM_WAIT_SECONDS + 0.5, release)
     threading.Timer(0.1, release.set).start()
-    # Room comes soon after the release, within this patience, but the pace (1 s a request) says it
-    # would not: the one that does not fit is not kept waiting for it.
+    # Room comes soon after the release, within this patience, but the pace (a request takes longer
+    # than a batch may wait for room) says it would not: the one that does not fit is not kept waiting.
     turned_away = pool.run(deliveries("slow", 1), lambda d: "sent", Recorder(), patience=0.8)[2]
     assert len(turned_away) == 1
