@@ -9,6 +9,7 @@ webhook from publish to its last attempt.  Use the formatters in ``LOGGING``::
 
 import json
 import logging
+import re
 
 logger = logging.getLogger("delivery")
 
@@ -30,9 +31,12 @@ def _base(formatter, record):
     return fields
 
 
+_NEEDS_QUOTES = re.compile(r'[ ="\n]')
+
+
 def _kv_value(value):
     text = "" if value is None else str(value)
-    if not text or any(c in text for c in ' ="\n'):
+    if not text or _NEEDS_QUOTES.search(text):
         return json.dumps(text)
     return text
 
