@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
 
@@ -44,10 +44,23 @@ PACE_WEIGHT = 0.2
 
 
 class _Batch:
-    """How many of one ``run``'s requests are still to finish (changed under the pool's lock)."""
+    """One ``run``'s requests: how many are still to finish, the finished ones, and whether ``run`` has
+    stopped waiting for the rest (then each goes to the recorder thread as it finishes).  Changed under
+    the pool's lock: no future per request, no waiter installed on each."""
 
-    def __init__(self):
-        self.unfinished = 0
+    __slots__ = ("unfinished", "finished", "late", "record")
+
+    def __init__(self, record):
+        self.unfinished, self.finished, self.late, self.record = 0, [], False, record
+
+
+class _Job:
+    """One delivery to send with ``send_one``, for ``batch``; then its ``result``, or the ``error`` it raised."""
+
+    __slots__ = ("delivery", "send_one", "batch", "result", "error")
+
+    def __init__(self, delivery, send_one, batch):
+        self.delivery, self.send_one, self.batch, self.result, self.error = delivery, send_one, batch, None, None
 
 
 class SendPool:
@@ -86,22 +99,20 @@ class SendPool:
         return (self.running[delivery.endpoint_id] < self.per_endpoint
                 and self.tenant_running[delivery.tenant_id] < self.per_tenant)
 
-    def _enter_lines(self, deliveries, futures, send_one, batch):
+    def _enter_lines(self, deliveries, send_one, batch):
         """Schedule the deliveries whose endpoint has room; returns the others (under the lock)."""
         rest = []
         for delivery in deliveries:
             if self._has_room(delivery):
-                future = Future()
-                futures[future] = delivery
                 batch.unfinished += 1
-                self._schedule((delivery, future, send_one, batch))
+                self._schedule(_Job(delivery, send_one, batch))
             else:
                 rest.append(delivery)
         return rest
 
     def _schedule(self, job):
         """Hand a job to a thread, or put it in its endpoint's line (under the lock)."""
-        delivery = job[0]
+        delivery = job.delivery
         if self._may_start(delivery):
             self._start(job)
         else:
@@ -109,7 +120,7 @@ class SendPool:
             self.tenant_waiting[delivery.tenant_id] += 1
 
     def _start(self, job):
-        delivery = job[0]
+        delivery = job.delivery
         self.running[delivery.endpoint_id] += 1
         self.tenant_running[delivery.tenant_id] += 1
         self.submitted += 1
@@ -122,10 +133,11 @@ class SendPool:
         tenant, so at most one job can start: first from the same endpoint's
         line, else from another line of the same tenant.
         """
-        lines = [endpoint] + [e for e, line in self.waiting.items() if e != endpoint and line[0][0].tenant_id == tenant]
+        lines = [endpoint] + [e for e, line in self.waiting.items()
+                              if e != endpoint and line[0].delivery.tenant_id == tenant]
         for candidate in lines:
             line = self.waiting.get(candidate)
-            if line and self._may_start(line[0][0]):
+            if line and self._may_start(line[0].delivery):
                 self.tenant_waiting[tenant] -= 1
                 self._start(line.popleft())
                 if not line:
@@ -133,12 +145,12 @@ class SendPool:
                 return
 
     def _work(self, job):
-        delivery, future, send_one, batch = job
+        delivery, batch = job.delivery, job.batch
         started = time.monotonic()
         try:
-            future.set_result(send_one(delivery))
+            job.result = job.send_one(delivery)
         except BaseException as exc:
-            future.set_exception(exc)
+            job.error = exc
         finally:
             endpoint, tenant = delivery.endpoint_id, delivery.tenant_id
             seconds = time.monotonic() - started
@@ -147,6 +159,10 @@ class SendPool:
                     mean = self.pace.get(key)
                     self.pace[key] = seconds if mean is None else mean + PACE_WEIGHT * (seconds - mean)
                 batch.unfinished -= 1
+                if batch.late:  # its ``run`` has stopped waiting: the recorder thread records it
+                    self.late.put(job)
+                else:
+                    batch.finished.append(job)
                 self.submitted -= 1
                 for counter, key in ((self.running, endpoint), (self.tenant_running, tenant)):
                     counter[key] -= 1
@@ -179,26 +195,25 @@ class SendPool:
         turned_away)``: the deliveries that found no room in their endpoint's
         line, which the caller gives back.
         """
-        futures, batch = {}, _Batch()
+        batch = _Batch(record)
         with self.lock:
             self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
             deadline = time.monotonic() + patience
             room_deadline = max(deadline, time.monotonic() + ROOM_WAIT_SECONDS)
-            turned_away = self._enter_lines(deliveries, futures, send_one, batch)
+            turned_away = self._enter_lines(deliveries, send_one, batch)
             while turned_away:
                 until = deadline if batch.unfinished else None
                 if self._room_soon(turned_away, room_deadline):
                     until = room_deadline
                 if until is None or not self.lock.wait(max(0.0, until - time.monotonic())):
                     break
-                turned_away = self._enter_lines(turned_away, futures, send_one, batch)
-        done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-        # The late ones first: whatever ``record`` raises below must not lose their outcomes.
-        for future in pending:
-            future.add_done_callback(lambda f, d=futures[future]: self.late.put((d, f, record)))
-        finished = [(futures[f], f) for f in futures if f in done]
+                turned_away = self._enter_lines(turned_away, send_one, batch)
+            self.lock.wait_for(lambda: not batch.unfinished, timeout=max(0.0, deadline - time.monotonic()))
+            # The late ones go to the recorder from now on: whatever ``record`` raises below cannot lose them.
+            batch.late = True
+            finished, pending = batch.finished, batch.unfinished
         _record(record, finished)
-        return len(finished), len(pending), turned_away
+        return len(finished), pending, turned_away
 
     def come_back_at(self, turned_away, now=None):
         """When each turned-away delivery should be claimed again: wall times, in order.
@@ -254,8 +269,8 @@ class SendPool:
             while not self.late.empty() and len(items) < 100:
                 items.append(self.late.get_nowait())
             by_record = defaultdict(list)
-            for delivery, future, record in items:
-                by_record[record].append((delivery, future))
+            for job in items:
+                by_record[job.batch.record].append(job)
             for record, finished in by_record.items():
                 try:
                     close_old_connections()
@@ -265,16 +280,15 @@ class SendPool:
 
 
 def _record(record, finished):
-    """``record`` the outcomes of ``(delivery, future)`` pairs; a future holding an error is logged and left
-    to its lease (the send itself failed in a way ``send_one`` did not turn into an outcome)."""
+    """``record`` the outcomes of finished jobs; one whose ``send_one`` raised is logged and left to its
+    lease (the send itself failed in a way ``send_one`` did not turn into an outcome)."""
     deliveries, results = [], []
-    for delivery, future in finished:
-        error = future.exception()
-        if error is not None:
-            logger.error("sending delivery %s raised", getattr(delivery, "pk", delivery), exc_info=error)
+    for job in finished:
+        if job.error is not None:
+            logger.error("sending delivery %s raised", getattr(job.delivery, "pk", job.delivery), exc_info=job.error)
             continue
-        deliveries.append(delivery)
-        results.append(future.result())
+        deliveries.append(job.delivery)
+        results.append(job.result)
     if deliveries:
         record(deliveries, results)
 
