@@ -7,8 +7,9 @@ The shape of a many-machine deployment on one machine: separate process
 groups (``celery worker -c 1 -n node<i>@%h``, only the first with beat) over
 one PostgreSQL and one Redis, end to end (first publish to last receipt),
 against ``celery worker -c 3`` with beat, in turn, five rounds (each rate the
-median of its rounds).  Duplicates counted from the receiver's log: there must
-be none when nothing fails.
+median of its rounds, the ratio the median of the rounds' own ratios).
+Duplicates counted from the receiver's log: there must be none when nothing
+fails.
 """
 
 import statistics
@@ -63,12 +64,15 @@ def measure(events=500, endpoints=4, rounds=ROUNDS):
     for _ in range(rounds):
         runs["three_nodes"].append(one_run(events, endpoints, nodes=3, processes=1))
         runs["one_node"].append(one_run(events, endpoints, nodes=1, processes=3))
-    return {shape: {"rate": statistics.median(r["rate"] for r in results),
-                    "rates": [round(r["rate"]) for r in results],
-                    "received": min(r["received"] for r in results), "total": results[0]["total"],
-                    "duplicates": sum(r["duplicates"] for r in results),
-                    "complete": all(r["complete"] for r in results)}
-            for shape, results in runs.items()}
+    shapes = {shape: {"rate": statistics.median(r["rate"] for r in results),
+                      "rates": [round(r["rate"]) for r in results],
+                      "received": min(r["received"] for r in results), "total": results[0]["total"],
+                      "duplicates": sum(r["duplicates"] for r in results),
+                      "complete": all(r["complete"] for r in results)}
+              for shape, results in runs.items()}
+    # Each round's own ratio, of two runs seconds apart: the machine's speed drifts more than that between rounds.
+    ratios = [t["rate"] / o["rate"] for t, o in zip(runs["three_nodes"], runs["one_node"])]
+    return {**shapes, "ratio": statistics.median(ratios), "ratios": [round(r, 2) for r in ratios]}
 
 
 def main():
