@@ -56,22 +56,35 @@ def rate(count, seconds):
 
 
 def throughput(table, size, args):
-    """Each figure is the median of ``--rounds`` rounds, each round measuring every contender once in turn
-    (ours, the ceiling, the peer), so a disturbance of the shared machine falls on one round, not one side;
-    each ratio is the median of the rounds' own ratios (``_ratios``)."""
+    """Each figure is the median of ``--rounds`` rounds, each round measuring every contender in turn
+    (the ceiling, ours end to end, the ceiling, ours delivery side, the ceiling, the peer), so a
+    disturbance of the shared machine falls on one round, not one side.  Each ratio is the median of
+    the rounds' own ratios (``_ratios``); ours against the ceiling, against the mean of the ceiling
+    runs just before and just after it.  A round's ceiling figure is the mean of its three runs."""
     from bench import ceiling, peer
     from bench import throughput as ours
 
     events, endpoints = size["events"], size["endpoints"]
     total = events * endpoints
-    rounds = {"e2e": [], "side": [], "raw": [], "peer e2e": [], "peer side": [], "rss": []}
+    rounds = {"e2e": [], "side": [], "raw": [], "raw e2e": [], "raw side": [], "peer e2e": [], "peer side": [],
+              "rss": []}
+
+    def raw():
+        got, seconds = ceiling.measure(total, endpoints, ours.PADDING)
+        return got / seconds, f"{got}/{total}"
+
     for _ in range(args.rounds):
+        # The ceiling right before and right after each of ours: the machine's speed drifts within seconds.
+        first = raw()
         got, seconds, ok, _ = ours.end_to_end(events, endpoints, args.concurrency)
         rounds["e2e"].append((got / seconds, f"{got}/{total}{'' if ok else ' TIMED OUT'}"))
+        middle = raw()
         got, seconds, ok = ours.delivery_side(events, endpoints, args.concurrency)
         rounds["side"].append((got / seconds, f"{got}/{total}{'' if ok else ' TIMED OUT'}"))
-        got, seconds = ceiling.measure(total, endpoints, ours.PADDING)
-        rounds["raw"].append((got / seconds, f"{got}/{total}"))
+        last = raw()
+        rounds["raw"].append((statistics.mean(r for r, _ in (first, middle, last)), first[1]))
+        rounds["raw e2e"].append((statistics.mean((first[0], middle[0])), ""))
+        rounds["raw side"].append((statistics.mean((middle[0], last[0])), ""))
         if not args.small:
             results = peer.measure(events, endpoints, os.environ["DATABASE_URL"], args.peer_broker)
             for mode, key in (("end to end", "peer e2e"), ("delivery side", "peer side")):
@@ -82,8 +95,10 @@ def throughput(table, size, args):
     for key, label in (("e2e", f"ours end to end ({events} x {endpoints})"), ("side", "ours delivery side only"),
                        ("raw", "raw ceiling: one requests.Session loop")):
         table.add("throughput", label, f"{median[key]:,.0f}/s", _spread(rounds[key]))
-    table.add("throughput", "ratio ours / ceiling (end to end)", *_ratios(rounds, "e2e", "raw", median, "0.85", 2))
-    table.add("throughput", "ratio ours / ceiling (delivery side)", *_ratios(rounds, "side", "raw", median, "0.9", 2))
+    table.add("throughput", "ratio ours / ceiling (end to end)",
+              *_ratios(rounds, "e2e", "raw e2e", median, "0.85", 2))
+    table.add("throughput", "ratio ours / ceiling (delivery side)",
+              *_ratios(rounds, "side", "raw side", median, "0.9", 2))
     if args.small:
         return
     for key, ours_key, mode, target in (("peer e2e", "e2e", "end to end", "8"), ("peer side", "side", "delivery side",
@@ -95,7 +110,7 @@ def throughput(table, size, args):
 
 
 def _ratios(rounds, ours, other, median, target, digits):
-    """(value, note) of a ratio: the median of each round's own ratio, its two figures measured within
+    """(value, note) of a ratio: the median of each round's own ratio, its figures measured within
     seconds of each other; the shared machine's speed drifts by a third within a minute, which a ratio
     of medians taken from different rounds would carry.  The note gives each round's and the ratio of medians."""
     paired = [a / b for (a, _), (b, _) in zip(rounds[ours], rounds[other])]
