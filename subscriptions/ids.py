@@ -21,14 +21,19 @@ def ulid():
     one before is that one plus one, so ids sort in the order they were
     made (the fan-out's "oldest first" relies on it).
     """
-    with _last_lock:
-        value = max((int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big"), _last[0] + 1)
-        _last[0] = value
-    return crockford(value)
+    return crockford(_values(1)[0])
 
 
 def ulids(count):
     """``count`` ULIDs, the same as ``count`` calls of ``ulid`` would make, with one clock read and one encoding."""
+    values = _values(count)
+    digits = base64.b32encode(b"".join(value.to_bytes(20, "big") for value in values)).translate(_TO_CROCKFORD)
+    text = digits.decode()
+    return [text[start + 6:start + 32] for start in range(0, 32 * count, 32)]
+
+
+def _values(count):
+    """``count`` 128-bit ULID values from one clock read, each above the one made before it in this process."""
     noise = os.urandom(10 * count)
     with _last_lock:
         millis, last, values = int(time.time() * 1000) << 80, _last[0], []
@@ -36,9 +41,7 @@ def ulids(count):
             last = max(millis | int.from_bytes(noise[start:start + 10], "big"), last + 1)
             values.append(last)
         _last[0] = last
-    digits = base64.b32encode(b"".join(value.to_bytes(20, "big") for value in values)).translate(_TO_CROCKFORD)
-    text = digits.decode()
-    return [text[start + 6:start + 32] for start in range(0, 32 * count, 32)]
+    return values
 
 
 def crockford(value):
