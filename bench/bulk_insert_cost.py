@@ -53,11 +53,11 @@ def _raw_cursor():
 def _prepared(rows):
     from django.db import connection
 
-    from delivery.bulk_insert import _columns
+    from delivery.bulk_insert import _columns, _plan
     from delivery.models import Event
 
-    fields = [Event._meta.get_field(name) for name in COLUMNS]
-    return fields, _columns(connection, fields, rows)
+    plan = _plan(Event, tuple(COLUMNS), False, (), connection.alias)
+    return plan.fields, _columns(connection, plan, rows)
 
 
 def unnest_text(rows):

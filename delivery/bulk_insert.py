@@ -18,6 +18,7 @@ of the values in Python (Django's own cursors bind on the client).  Other
 databases get the same rows through ``bulk_create``.
 """
 
+import functools
 import re
 
 from django.db import connections, router
@@ -45,14 +46,13 @@ def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), us
     if not rows:
         return []
     alias = using or router.db_for_write(model)
+    plan = _plan(model, tuple(fields), ignore_conflicts, tuple(returning), alias)
+    if plan.defaults:
+        rows = [(*row, *(field.get_default() for field in plan.defaults)) for row in rows]
     connection = connections[alias]
-    meta = model._meta
-    fields = [meta.get_field(name) for name in fields]
-    returning = [meta.get_field(name) for name in returning]
-    fields, rows = _with_defaults(meta, fields, rows)
-    if connection.vendor == "postgresql" and not any(_is_array(connection, field) for field in fields):
-        return _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning)
-    return _bulk_create(connection, model, fields, rows, ignore_conflicts, returning)
+    if plan.sql is None:
+        return _bulk_create(connection, model, plan.fields, rows, ignore_conflicts, plan.returning)
+    return _insert_unnest(connection, plan, rows)
 
 
 def insert_instances(objs, *, using=None):
@@ -65,14 +65,13 @@ def insert_instances(objs, *, using=None):
     model = type(objs[0])
     meta = model._meta
     alias = using or router.db_for_write(model)
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    rows = [tuple(getattr(obj, field.attname) for field in fields) for obj in objs]
+    names = _instance_fields(model)
+    rows = [tuple(getattr(obj, name) for name in names) for obj in objs]
     if connections[alias].vendor != "postgresql" or any(isinstance(v, DatabaseDefault) for v in rows[0]):
         model._base_manager.using(alias).bulk_create(objs, batch_size=1000)
         return objs
-    names = [field.attname for field in fields]
     if meta.auto_field:
-        keys = insert_rows(model, names, rows, returning=[meta.auto_field.attname], using=alias)
+        keys = insert_rows(model, names, rows, returning=(meta.auto_field.attname,), using=alias)
         for obj, (key,) in zip(objs, keys, strict=True):
             obj.pk = key
     else:
@@ -82,21 +81,58 @@ def insert_instances(objs, *, using=None):
     return objs
 
 
-def _with_defaults(meta, fields, rows):
-    """The fields and rows with each omitted field's model default added (the database's own left to it)."""
-    omitted = [field for field in meta.concrete_fields
-               if field not in fields and field is not meta.auto_field and not field.has_db_default()]
-    if not omitted:
-        return fields, rows
-    return fields + omitted, [(*row, *(field.get_default() for field in omitted)) for row in rows]
+@functools.cache
+def _instance_fields(model):
+    """The attribute names of the concrete fields an INSERT of ``model`` writes: all but an auto primary key."""
+    meta = model._meta
+    return tuple(field.attname for field in meta.concrete_fields if field is not meta.auto_field)
 
 
-def _columns(connection, fields, rows):
+class _Plan:
+    """What an INSERT of some fields of a model needs that does not depend on its rows, worked out once:
+    the fields (those omitted, with a model default, at the end), the statement (None: ``bulk_create``),
+    how each column's values are converted, and where the primary key is among the fields and ``returning``."""
+
+    __slots__ = ("fields", "defaults", "returning", "sql", "as_is", "pk_given", "pk_back")
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(model, names, ignore_conflicts, returning, alias):
+    connection = connections[alias]
+    meta = model._meta
+    plan = _Plan()
+    given = [meta.get_field(name) for name in names]
+    plan.defaults = [field for field in meta.concrete_fields
+                     if field not in given and field is not meta.auto_field and not field.has_db_default()]
+    plan.fields = given + plan.defaults
+    plan.returning = [meta.get_field(name) for name in returning]
+    plan.as_is = [_stores_str_as_is(field) for field in plan.fields]
+    plan.pk_given = plan.fields.index(meta.pk) if meta.pk in plan.fields else None
+    plan.pk_back = plan.returning.index(meta.pk) if meta.pk in plan.returning else None
+    plan.sql = None
+    if connection.vendor == "postgresql" and not any(_is_array(connection, field) for field in plan.fields):
+        plan.sql = _unnest_sql(connection, model, plan.fields, ignore_conflicts, plan.returning)
+    return plan
+
+
+def _unnest_sql(connection, model, fields, ignore_conflicts, returning):
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%b::{_array_type(connection, field)}" for field in fields)
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"SELECT * FROM unnest({arrays})")
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+    return sql
+
+
+def _columns(connection, plan, rows):
     """The rows turned into one list per field of database values."""
     columns = []
-    for position, field in enumerate(fields):
+    for position, (field, as_is) in enumerate(zip(plan.fields, plan.as_is)):
         values = [row[position] for row in rows]
-        if _stores_str_as_is(field):  # most columns: skip four calls per value that would return it unchanged
+        if as_is:  # most columns: skip four calls per value that would return it unchanged
             columns.append([v if v is None or type(v) is str else field.get_db_prep_save(v, connection)
                             for v in values])
         else:
@@ -135,22 +171,14 @@ def _array_type(connection, field):
     return _TYPE_MODIFIER.sub("", field.db_type(connection)) + "[]"
 
 
-def _insert_unnest(connection, model, fields, rows, ignore_conflicts, returning):
-    quote = connection.ops.quote_name
-    arrays = ", ".join(f"%b::{_array_type(connection, field)}" for field in fields)
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"SELECT * FROM unnest({arrays})")
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    if returning:
-        sql += f" RETURNING {', '.join(quote(f.column) for f in returning)}"
-    params = _columns(connection, fields, rows)
+def _insert_unnest(connection, plan, rows):
+    params = _columns(connection, plan, rows)
     with _server_binding_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        if not returning:
+        cursor.execute(plan.sql, params)
+        if not plan.returning:
             return []
         stored = cursor.fetchall()
-    return _in_given_order(fields, rows, returning, stored, connection)
+    return _in_given_order(plan, rows, stored, connection)
 
 
 def _server_binding_cursor(connection):
@@ -163,18 +191,17 @@ def _server_binding_cursor(connection):
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
-def _in_given_order(fields, rows, returning, stored, connection):
+def _in_given_order(plan, rows, stored, connection):
     """The RETURNING rows in the order of ``rows``: PostgreSQL does not promise the order for ``INSERT … SELECT``.
 
     Ordered by the primary key when the caller inserted it and asks for it
     back; otherwise in the order the server answered.
     """
-    pk = fields[0].model._meta.pk
-    if pk not in fields or pk not in returning:
+    returning = plan.returning
+    if plan.pk_given is None or plan.pk_back is None:
         return [tuple(_from_db(field, value, connection) for field, value in zip(returning, row)) for row in stored]
-    given = fields.index(pk)
-    back = returning.index(pk)
-    prep = pk.get_db_prep_save
+    given, back = plan.pk_given, plan.pk_back
+    prep = plan.fields[given].get_db_prep_save
     by_pk = {row[back]: row for row in stored}
     ordered = []
     for row in rows:

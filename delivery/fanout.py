@@ -9,7 +9,7 @@ from django.utils import timezone
 from delivery import lines, states, tracing, wire
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
-from delivery.returning import update_returning
+from delivery.returning import update_where
 from delivery.sending import send_claimed
 from subscriptions import conf, filters
 from subscriptions.matching import matches
@@ -103,14 +103,14 @@ def _claim_events(event_id, now, more_events):
     claimed = []
     if event_id is not None:
         # Claim and read in one statement; the other fields load if someone asks.
-        claimed = update_returning(waiting.filter(pk=event_id), {"fanned_out_at": now}, EVENT_FIELDS)
+        claimed = update_where(Event, {"id": event_id, "fanned_out_at": None}, {"fanned_out_at": now}, EVENT_FIELDS)
         if not claimed:
             return []
     wanted = more_events + (event_id is None)
     if wanted > 0:
         others = waiting.order_by("created_at").select_for_update(skip_locked=True).values_list("id", flat=True)
-        claimed += sorted(update_returning(waiting.filter(pk__in=list(others[:wanted])),
-                                           {"fanned_out_at": now}, EVENT_FIELDS))  # ids sort by time
+        claimed += sorted(update_where(Event, {"id": list(others[:wanted]), "fanned_out_at": None},
+                                       {"fanned_out_at": now}, EVENT_FIELDS))  # ids sort by time
     return [Event.from_db(Event.objects.db, EVENT_FIELDS, row) for row in claimed]
 
 

@@ -39,7 +39,7 @@ from delivery.bulk_insert import insert_instances
 from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, Event, fit
 from delivery.retry_policy import gives_up_at_once, next_delay, parse_retry_after, schedule_for
-from delivery.returning import update_returning
+from delivery.returning import Increment, update_where
 from delivery.wire import BodyError
 from subscriptions import conf
 from subscriptions.models import Endpoint
@@ -310,7 +310,7 @@ def start(ids, token, now=None):
     """
     now = now or timezone.now()
     rows = held_rows(ids, token)
-    marked = {pk for (pk,) in update_returning(fenced(token).filter(id__in=ids, send_started_at__isnull=True), {
+    marked = {pk for (pk,) in update_where(Delivery, {**_fence(token), "id": ids, "send_started_at": None}, {
         "lease_expires_at": now + timedelta(seconds=_execution_lease(rows, conf.get())), "send_started_at": now,
         "lease_node": node.name()})}
     # A row claimed again between the read and the mark (its lease lapsed, or its node was
@@ -395,7 +395,12 @@ def _released_status(delivery, *, parked):
 
 def fenced(token):
     """The rows this token still holds: the only ones an outcome may be written to."""
-    return Delivery.objects.filter(lease_token=token, status=Status.SENDING)
+    return Delivery.objects.filter(**_fence(token))
+
+
+def _fence(token):
+    """``fenced``'s conditions, for ``update_where``."""
+    return {"lease_token": token, "status": Status.SENDING}
 
 
 def settle(delivery, outcome, now, settings):
@@ -446,7 +451,7 @@ def record(deliveries, token):
         groups.setdefault(key, []).append(delivery.pk)
     held = set()
     for key, ids in groups.items():
-        values = {"attempt_count": F("attempt_count") + 1, "lease_token": None, "lease_expires_at": None,
+        values = {"attempt_count": Increment(), "lease_token": None, "lease_expires_at": None,
                   "send_started_at": None, "resent_from": "", **dict(zip(OUTCOME_FIELDS, key))}
-        held.update(pk for (pk,) in update_returning(fenced(token).filter(id__in=ids), values))
+        held.update(pk for (pk,) in update_where(Delivery, {**_fence(token), "id": ids}, values))
     return held

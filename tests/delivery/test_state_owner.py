@@ -4,7 +4,7 @@ The scan reads the source of the shipped packages (migrations aside) and
 names every place that assigns one of those columns (``row.status = ...``,
 ``setattr(row, "status", ...)``), passes one to a write
 (``.update(status=...)``, ``.create(...)``, ``Delivery(...)``, a values dict
-of ``update_returning``) or lists one in ``bulk_update``.  Tests and
+of ``update_returning`` or ``update_where``) or lists one in ``bulk_update``.  Tests and
 benchmarks build rows of their own and are not scanned.
 """
 
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("delivery", "subscriptions", "hookplatform")
 OWNER = Path("delivery/states.py")
 COLUMNS = {"status", "lease_token", "lease_expires_at", "next_attempt_at", "send_started_at"}
-WRITES = {"update", "create", "get_or_create", "update_or_create", "update_returning", "bulk_update", "Delivery"}
+WRITES = {"update", "create", "get_or_create", "update_or_create", "update_returning", "update_where", "bulk_update",
+          "Delivery"}
 
 
 def _name(func):
@@ -107,6 +108,7 @@ def test_the_scan_covers_the_owner_and_the_old_writers():
     "Delivery.objects.create(event=e, lease_expires_at=later)",
     "Delivery(event=e, status='sending')",
     "update_returning(qs, {'status': 'succeeded'})",
+    "update_where(Delivery, {'id': ids}, {'lease_token': None})",
     "values = {'lease_token': None}\nqs.update(**values)",
     "Delivery.objects.bulk_update(rows, ['next_attempt_at'])",
     "class Delivery:\n    def sent(self):\n        self.status = 'succeeded'",
