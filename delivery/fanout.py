@@ -7,6 +7,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from delivery import lines, states, tracing, wire
+from delivery.bulk_insert import Blank
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
 from delivery.returning import update_where
@@ -114,7 +115,7 @@ def _claim_events(event_id, now, more_events):
     return [Event.from_db(Event.objects.db, EVENT_FIELDS, row) for row in claimed]
 
 
-def _deliveries_for(events, endpoints, enough):
+def _deliveries_for(events, endpoints, enough, now):
     """Unsaved deliveries of ``events``, event by event, as long as they stay within ``enough``, each with
     the body it sends when its endpoint's shape is not the event's own (``wire.delivery_bodies``).
 
@@ -122,7 +123,7 @@ def _deliveries_for(events, endpoints, enough):
     """
     rows, shaped, unreached = [], [], []
     for position, event in enumerate(events):
-        more, more_shaped = _deliveries_of(event, endpoints.get(event.tenant_id, ()))
+        more, more_shaped = _deliveries_of(event, endpoints.get(event.tenant_id, ()), now)
         if position and len(rows) + len(more) > enough:
             unreached = events[position:]
             break
@@ -134,14 +135,14 @@ def _deliveries_for(events, endpoints, enough):
     return rows, unreached
 
 
-def _deliveries_of(event, endpoints):
+def _deliveries_of(event, endpoints, now):
     """One unsaved delivery per endpoint that wants ``event``, by its type and then its content filter;
     and those whose endpoint has a shape of its own, with the event's content to make it from.
 
     The event's body is parsed once, and only if an endpoint has a filter or
     a shape of its own.
     """
-    content, rows, shaped = None, [], []
+    content, rows, shaped, blank = None, [], [], Blank.of(Delivery)
     for endpoint in endpoints:
         if not matches(endpoint.event_types, event.event_type):
             continue
@@ -150,7 +151,8 @@ def _deliveries_of(event, endpoints):
             content = content or json.loads(event.body)
         if endpoint.filter is not None and not filters.matches(endpoint.filter, event.event_type, content["data"]):
             continue
-        row = Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
+        row = blank.new(event_id=event.pk, endpoint_id=endpoint.pk, tenant_id=event.tenant_id, created_at=now,
+                        related={"event": event, "endpoint": endpoint})
         rows.append(row)
         if own_shape:
             shaped.append((row, content))
@@ -179,7 +181,7 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         for endpoint in (Endpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, disabled=False)
                          .select_related("send_state")):
             endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
-        rows, unreached = _deliveries_for(events, endpoints, enough)
+        rows, unreached = _deliveries_for(events, endpoints, enough, now)
         if unreached:  # back to the outbox, for the next fan-out
             Event.objects.filter(pk__in=[e.pk for e in unreached]).update(fanned_out_at=None)
         rows, kept = _pushed_and_kept(rows)

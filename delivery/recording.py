@@ -14,7 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from delivery import endpoint_health, http_client, lines, metrics, states, wire
-from delivery.bulk_insert import insert_instances
+from delivery.bulk_insert import Blank, insert_instances
 from delivery.logging import delivery_context, log_outcomes
 from delivery.models import Attempt, Delivery, fit
 from delivery.signals import delivery_exhausted, delivery_succeeded, fire
@@ -32,7 +32,7 @@ def _trigger(delivery, trigger):
 
 def _attempt_row(delivery, request, outcome, trigger):
     """The attempt log row, every text field cut to what its column holds."""
-    return Attempt(
+    return Blank.of(Attempt).new(
         delivery_id=delivery.pk,
         endpoint_id=delivery.endpoint_id,
         trigger=_trigger(delivery, trigger),

@@ -74,6 +74,7 @@ class SendPool:
         self.tenant_running = Counter()  # tenant id -> requests handed to a thread
         self.tenant_waiting = Counter()  # tenant id -> requests in its endpoints' lines
         self.submitted = 0
+        self.room_waiters = 0  # ``run`` calls waiting for any request to finish (room), not only their own
         self.pace = {}  # ("endpoint" | "tenant", id) -> running mean of a request's seconds
         self.booked = {}  # ("endpoint" | "tenant", id) -> wall time of the last slot promised to a turned-away one
         self.lock = threading.Condition()
@@ -172,7 +173,8 @@ class SendPool:
                 if not self.tenant_waiting[tenant]:
                     del self.tenant_waiting[tenant]
                 self._forget_pace_if_idle(endpoint, tenant)
-                self.lock.notify_all()
+                if self.room_waiters or not batch.unfinished:  # else no one waits for this finish
+                    self.lock.notify_all()
 
     def _forget_pace_if_idle(self, endpoint, tenant):
         """An endpoint or tenant with nothing in flight, in line or promised has no pace to keep (under the lock)."""
@@ -197,7 +199,7 @@ class SendPool:
         """
         batch = _Batch(record)
         with self.lock:
-            self.lock.wait_for(lambda: self.submitted < 2 * self.threads, timeout=wait_seconds)
+            self._wait_for_room(lambda: self.submitted < 2 * self.threads, wait_seconds)
             deadline = time.monotonic() + patience
             room_deadline = max(deadline, time.monotonic() + ROOM_WAIT_SECONDS)
             turned_away = self._enter_lines(deliveries, send_one, batch)
@@ -205,7 +207,7 @@ class SendPool:
                 until = deadline if batch.unfinished else None
                 if self._room_soon(turned_away, room_deadline):
                     until = room_deadline
-                if until is None or not self.lock.wait(max(0.0, until - time.monotonic())):
+                if until is None or not self._wait_for_room(None, max(0.0, until - time.monotonic())):
                     break
                 turned_away = self._enter_lines(turned_away, send_one, batch)
             self.lock.wait_for(lambda: not batch.unfinished, timeout=max(0.0, deadline - time.monotonic()))
@@ -214,6 +216,16 @@ class SendPool:
             finished, pending = batch.finished, batch.unfinished
         _record(record, finished)
         return len(finished), pending, turned_away
+
+    def _wait_for_room(self, predicate, timeout):
+        """Wait (under the lock) until ``predicate`` holds, or for the next finished request if it is None."""
+        self.room_waiters += 1
+        try:
+            if predicate is None:
+                return self.lock.wait(timeout)
+            return self.lock.wait_for(predicate, timeout=timeout)
+        finally:
+            self.room_waiters -= 1
 
     def come_back_at(self, turned_away, now=None):
         """When each turned-away delivery should be claimed again: wall times, in order.

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from delivery import publish
-from delivery.bulk_insert import insert_instances, insert_rows
+from delivery.bulk_insert import Blank, insert_instances, insert_rows
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint
 from subscriptions.models import EventType, Tenant
@@ -143,3 +143,19 @@ def test_insert_instances_saves_them_and_sets_their_keys(invoice_paid, handed_ov
     stored = {d.pk: d for d in Delivery.objects.filter(pk__in=[row.pk for row in rows])}
     assert [stored[row.pk].body for row in rows] == ["body 0", "body 1", "body 2"]
     assert all(stored[row.pk].lease_token == "t" * 32 and stored[row.pk].status == "sending" for row in rows)
+
+
+def test_a_blank_makes_the_instance_the_model_makes(invoice_paid):
+    endpoint = create_endpoint("org_42", url="http://127.0.0.1:9/b")
+    event = publish("invoice.paid", {"n": 1}, tenant="org_42")
+    made = Delivery(event=event, endpoint=endpoint, tenant_id=event.tenant_id)
+    copied = Blank.of(Delivery).new(event_id=event.pk, endpoint_id=endpoint.pk, tenant_id=event.tenant_id,
+                                    related={"event": event, "endpoint": endpoint})
+    fields = [f.attname for f in Delivery._meta.concrete_fields if f.attname != "created_at"]
+    assert [getattr(copied, name) for name in fields] == [getattr(made, name) for name in fields]
+    assert copied.event is event and copied.endpoint is endpoint and copied._state.adding
+    assert abs(copied.created_at - made.created_at).total_seconds() < 5  # the callable default, called for it
+    first, second = Blank.of(Attempt).new(), Blank.of(Attempt).new()
+    assert first.request_headers == {} and first.request_headers is not second.request_headers
+    insert_instances([copied])
+    assert Delivery.objects.get(pk=copied.pk).endpoint_id == endpoint.pk
