@@ -1,8 +1,9 @@
 """Fan-out: one event becomes one delivery per matching endpoint; the first batch goes on to ``sending``."""
 
+import functools
 import json
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
@@ -100,7 +101,6 @@ def _claim_events(event_id, now, more_events):
     The others are locked with SKIP LOCKED: concurrent fan-outs never wait
     for each other over them.
     """
-    waiting = Event.objects.filter(fanned_out_at__isnull=True)
     claimed = []
     if event_id is not None:
         # Claim and read in one statement; the other fields load if someone asks.
@@ -109,10 +109,40 @@ def _claim_events(event_id, now, more_events):
             return []
     wanted = more_events + (event_id is None)
     if wanted > 0:
-        others = waiting.order_by("created_at").select_for_update(skip_locked=True).values_list("id", flat=True)
-        claimed += sorted(update_where(Event, {"id": list(others[:wanted]), "fanned_out_at": None},
-                                       {"fanned_out_at": now}, EVENT_FIELDS))  # ids sort by time
+        claimed += sorted(_claim_oldest_waiting(wanted, now))  # ids sort by time
     return [Event.from_db(Event.objects.db, EVENT_FIELDS, row) for row in claimed]
+
+
+def _claim_oldest_waiting(wanted, now):
+    """Mark up to ``wanted`` of the oldest events waiting for fan-out fanned out; returns their ``EVENT_FIELDS``.
+
+    One statement, written once (it runs in every fan-out): the oldest are
+    picked through the outbox index, skipping those another fan-out has
+    locked, and the UPDATE checks again that each still waits.
+    """
+    connection = connections[router.db_for_write(Event)]
+    stamp = Event._meta.get_field("fanned_out_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_oldest_sql(connection.alias), [stamp, wanted])
+        return cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_oldest_sql(alias):
+    """Where rows can be locked, the pick is an ``ARRAY(…)``, run once before the UPDATE: as an ``IN (…)``
+    subquery PostgreSQL may run it again for each candidate row, and with ``SKIP LOCKED`` each run can pick
+    others (more than ``LIMIT`` in all)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    key, done, created = (quote(Event._meta.get_field(name).column) for name in ("id", "fanned_out_at", "created_at"))
+    oldest = f"SELECT {key} FROM {table} WHERE {done} IS NULL ORDER BY {created}, {key} LIMIT %s"
+    if connection.features.has_select_for_update_skip_locked:
+        picked = f"= ANY(ARRAY({oldest} FOR UPDATE SKIP LOCKED))"
+    else:  # SQLite: one writer at a time, nothing to skip
+        picked = f"IN ({oldest})"
+    returned = ", ".join(quote(Event._meta.get_field(name).column) for name in EVENT_FIELDS)
+    return f"UPDATE {table} SET {done} = %s WHERE {key} {picked} AND {done} IS NULL RETURNING {returned}"
 
 
 def _deliveries_for(events, endpoints, enough, now):

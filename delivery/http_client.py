@@ -47,7 +47,6 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.hooks import default_hooks
-from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError
@@ -475,10 +474,9 @@ def _send(url, body, headers, timeout):
     client's CPU per attempt otherwise.
     """
     http = session()
-    merged = CaseInsensitiveDict(http.headers)
-    merged.update(headers)
     request = _Prepared()
-    request.prepare(method="POST", url=url, headers=merged, data=body, hooks=default_hooks())
+    # Ours after the session's: ``prepare_headers`` keeps the last of names equal but for case, as update would.
+    request.prepare(method="POST", url=url, headers={**http.headers, **headers}, data=body, hooks=default_hooks())
     return http.send(request, timeout=(min(timeout, 10.0), timeout), allow_redirects=False, stream=True,
                      verify=http.verify, cert=http.cert, proxies={})
 

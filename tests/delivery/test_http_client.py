@@ -65,6 +65,19 @@ def test_wire_format(receiver):
     assert Webhook(SECRET).verify(got.body, got.headers) == {"type": "t", "data": {}}
 
 
+def test_a_header_of_ours_replaces_the_sessions_default_whatever_its_case(raw):
+    """The session's defaults (Accept, User-Agent, …) and the request's headers are merged case-insensitively:
+    one line per name on the wire, the request's value."""
+    server = raw(lambda conn: conn.sendall(http_answer()))
+    request = request_to(server.url("/in"), **{"ACCEPT": "application/json"})
+    request.headers["user-agent"] = "mine/1"
+    assert http_client.post(request, timeout=3.0, body_limit=1024).succeeded
+    [(head, _)] = server.requests
+    lines = [line.lower() for line in head.split(b"\r\n")[1:]]
+    assert [line for line in lines if line.startswith(b"accept:")] == [b"accept: application/json"]
+    assert [line for line in lines if line.startswith(b"user-agent:")] == [b"user-agent: mine/1"]
+
+
 def test_custom_headers_cannot_override_ours():
     request = wire.build_request(url="http://127.0.0.1:9/", msg_id="msg_1", body="{}", secrets=[SECRET],
                                    custom_headers={"webhook-id": "forged", "content-type": "text/plain"})
