@@ -8,6 +8,8 @@ statement that writes nothing (a new tenant, a changed type, a used
 idempotency key) tells ``publish`` to take the slower path that explains why.
 """
 
+import functools
+
 from django.db import connections, router
 
 from delivery.models import Event
@@ -16,12 +18,7 @@ from subscriptions.models import EventType, Tenant
 FAST_VENDORS = ("postgresql", "sqlite")  # INSERT … SELECT … ON CONFLICT … RETURNING as written below
 
 
-def _column(model, name):
-    return model._meta.get_field(name).column
-
-
-def _prep(model, name, value, connection):
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+COLUMNS = ("id", "event_type", "body", "idempotency_key", "occurred_at", "created_at", "traceparent")
 
 
 def insert_checked(event, known, tenant):
@@ -34,26 +31,10 @@ def insert_checked(event, known, tenant):
     connection = connections[alias]
     if connection.vendor not in FAST_VENDORS:
         return None
-    quote = connection.ops.quote_name
     by_uid = not isinstance(tenant, Tenant)
-    tenant_match = f"t.{quote(_column(Tenant, 'uid' if by_uid else 'id'))}"
-    columns = ("id", "event_type", "body", "idempotency_key", "occurred_at", "created_at", "traceparent")
-    values = [_prep(Event, name, getattr(event, name), connection) for name in columns]
-    conflict = ""
-    if event.idempotency_key is not None:
-        conflict = (f" ON CONFLICT ({quote(_column(Event, 'tenant'))}, {quote(_column(Event, 'idempotency_key'))})"
-                    f" WHERE {quote(_column(Event, 'idempotency_key'))} IS NOT NULL DO NOTHING")
-    sql = (
-        f"INSERT INTO {quote(Event._meta.db_table)} "
-        f"({', '.join(quote(_column(Event, name)) for name in columns)}, {quote(_column(Event, 'tenant'))}) "
-        f"SELECT {', '.join(['%s'] * len(columns))}, t.{quote(Tenant._meta.pk.column)} "
-        f"FROM {quote(Tenant._meta.db_table)} t, {quote(EventType._meta.db_table)} et "
-        f"WHERE {tenant_match} = %s AND et.{quote(_column(EventType, 'name'))} = %s "
-        f"AND et.{quote(_column(EventType, 'updated_at'))} = %s AND NOT et.{quote(_column(EventType, 'archived'))}"
-        f"{conflict} RETURNING {quote(_column(Event, 'tenant'))}"
-    )
-    params = values + [tenant if by_uid else tenant.pk, known.name,
-                       _prep(EventType, "updated_at", known.updated_at, connection)]
+    sql, event_preps, updated_at_prep = _statement(alias, by_uid, event.idempotency_key is not None)
+    params = [prep(getattr(event, name), connection) for name, prep in event_preps]
+    params += [tenant if by_uid else tenant.pk, known.name, updated_at_prep(known.updated_at, connection)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -61,3 +42,29 @@ def insert_checked(event, known, tenant):
         return None
     event._state.adding, event._state.db = False, alias
     return row[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _statement(alias, by_uid, keyed):
+    """The statement (written once per database and shape) and how each of its values is converted."""
+    quote = connections[alias].ops.quote_name
+
+    def column(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    tenant_match = f"t.{column(Tenant, 'uid' if by_uid else 'id')}"
+    conflict = ""
+    if keyed:
+        conflict = (f" ON CONFLICT ({column(Event, 'tenant')}, {column(Event, 'idempotency_key')})"
+                    f" WHERE {column(Event, 'idempotency_key')} IS NOT NULL DO NOTHING")
+    sql = (
+        f"INSERT INTO {quote(Event._meta.db_table)} "
+        f"({', '.join(column(Event, name) for name in COLUMNS)}, {column(Event, 'tenant')}) "
+        f"SELECT {', '.join(['%s'] * len(COLUMNS))}, t.{quote(Tenant._meta.pk.column)} "
+        f"FROM {quote(Tenant._meta.db_table)} t, {quote(EventType._meta.db_table)} et "
+        f"WHERE {tenant_match} = %s AND et.{column(EventType, 'name')} = %s "
+        f"AND et.{column(EventType, 'updated_at')} = %s AND NOT et.{column(EventType, 'archived')}"
+        f"{conflict} RETURNING {column(Event, 'tenant')}"
+    )
+    event_preps = [(name, Event._meta.get_field(name).get_db_prep_save) for name in COLUMNS]
+    return sql, event_preps, EventType._meta.get_field("updated_at").get_db_prep_save
