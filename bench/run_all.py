@@ -5,13 +5,14 @@
 
 Sections: throughput (ours, the raw requests.Session ceiling and
 django-webhook measured in turn, each figure the median of ``--rounds``
-rounds), latency, fan-out, slow endpoints, backlog,
-memory, publish (one ``publish`` alone and in a host transaction,
-``publish_many``; alone again with 1,000,000 events in the table, in its own
-database, DATABASE_URL plus ``_big``), failover (SIGKILL of every worker),
-scaleout (three nodes against one node of three processes).  ``--before CHECKOUT`` runs the last
-three against another checkout's code too (its own database, DATABASE_URL
-plus ``_before``), side by side in one run, with ratios.  ``--small`` is
+rounds), latency, fan-out, slow endpoints, publish (one ``publish`` alone
+and in a host transaction, ``publish_many``; alone again with 1,000,000 events
+in the table), backlog, memory, failover (SIGKILL of every worker), scaleout
+(three nodes against one node of three processes).  Publish, failover and
+scale-out run as scripts, each on a PostgreSQL database of its own (DATABASE_URL
+plus ``_<script>``).  ``--before CHECKOUT`` runs those three against another
+checkout's code too (its own database, plus ``_before``), side by side in one
+run, with ratios.  ``--small`` is
 the few-hundred-delivery version CI runs (SQLite or PostgreSQL, no peer, no
 slow endpoint, no failover or scale-out, no timing assertions).  Every load is
 bounded in count and time and goes to 127.0.0.1 only.
@@ -33,7 +34,8 @@ FULL = {"events": 500, "endpoints": 4, "rate": 50, "seconds": 20, "fanout": 10_0
 SMALL = {"events": 50, "endpoints": 4, "rate": 10, "seconds": 2, "fanout": 100, "slow_rate": 0,
          "slow_seconds": 0, "backlog": 2_000, "backlog_batches": 5, "memory": 400, "publish_calls": 200,
          "publish_table": 0, "publish_rounds": 1}
-SECTIONS = ("throughput", "latency", "fanout", "slow", "backlog", "memory", "publish", "failover", "scaleout")
+# publish before backlog: the backlog writes 1,000,000 rows, and PostgreSQL vacuums them in the minutes after.
+SECTIONS = ("throughput", "latency", "fanout", "slow", "publish", "backlog", "memory", "failover", "scaleout")
 SMALL_SECTIONS = SECTIONS[:-2]  # a worker killed and three nodes are minutes of a CI run
 
 
@@ -202,8 +204,10 @@ def _script(name, args, *extra, before=True, rounds=1):
             if results[label] is None:
                 continue
             env = dict(os.environ)
-            if root:
-                env["DATABASE_URL"] = env["DATABASE_URL"] + "_before"
+            # Each script's sides get databases of their own with the same history: the after side
+            # would otherwise inherit the tables the sections before it filled.
+            if env.get("DATABASE_URL", "").startswith("postgres"):
+                env["DATABASE_URL"] = f"{env['DATABASE_URL']}_{Path(name).stem}" + ("_before" if root else "")
             command = [sys.executable, str(here / name), "--json", *extra] + (["--root", root] if root else [])
             # cwd: Celery puts the working directory on sys.path, which must be the measured checkout.
             out = subprocess.run(command, env=env, capture_output=True, text=True, check=True,
