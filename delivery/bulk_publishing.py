@@ -1,4 +1,4 @@
-"""``publish_many``: many events in one call, one INSERT for their outbox rows.
+"""``publish_many``: many events in one call, one statement for their outbox rows.
 
 Every guarantee of ``publish`` holds for the call as a whole: it runs in the
 caller's transaction (nothing is handed over before it commits), each item is
@@ -6,11 +6,13 @@ validated the same way and one bad item refuses the whole call, and an
 ``idempotency_key`` used before (in this call or an earlier one, within the
 window) answers the first event.  The lookups are one query each for all
 items (event types, tenants, used keys), so the cost per event is that of
-rendering and checking its body.  The rows go in as column arrays
-(``delivery.bulk_insert``): no model instance is built to write them, and the
-returned events are made from the very rows written.
+rendering and checking its body.  The rows go in through
+``delivery.bulk_insert`` (a ``COPY``, or with keys an ``INSERT`` of column
+arrays): no model instance is built to write them, and the returned events
+are copied from a blank one with the very values written.
 """
 
+import operator
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -22,15 +24,17 @@ from delivery import bulk_insert, publishing, tracing
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.type_cache import KnownType
+from delivery.wire import body_timestamp
 from subscriptions import conf, ids
 from subscriptions.models import EventType, Tenant
 from subscriptions.validation import validate_tenant_uid
 
 REQUIRED = ("event_type", "data", "tenant")
-# Every column of the outbox row, in the model's order (``Event.from_db`` takes them positionally).
+# Every column of the outbox row.
 COLUMNS = ("id", "tenant", "event_type", "body", "idempotency_key", "occurred_at", "created_at", "fanned_out_at",
            "traceparent")
-ALLOWED = (*REQUIRED, "idempotency_key", "occurred_at")
+ALLOWED = frozenset({*REQUIRED, "idempotency_key", "occurred_at"})
+_REQUIRED = frozenset(REQUIRED)
 
 
 class _Item(NamedTuple):
@@ -49,24 +53,26 @@ def publish_many(events):
     A bad item raises ``ValidationError`` whose ``message_dict`` maps
     ``"<index>.<field>"`` to its messages, for every bad item, and nothing of
     the call is written.  Items without ``occurred_at`` share the call's moment.
+
+    A call without idempotency keys streams its rows to the database as its
+    items are checked (``bulk_insert.copy_rows``), so the database writes
+    while Python renders; the transaction is rolled back if an item turns
+    out bad.  A call with keys looks up the keys used before it writes.
     """
     if not isinstance(events, list | tuple):
         raise ValidationError("events must be a list of dicts.", code="invalid")
-    types = _live_types({item.get("event_type") for item in events if isinstance(item, dict)})
-    prepared, errors, now = [], {}, timezone.now()
-    for index, item in enumerate(events):
-        try:
-            prepared.append(_prepare(item, types, now))
-        except ValidationError as exc:
-            for field, messages in _by_field(exc).items():
-                errors[f"{index}.{field}"] = messages
-    if errors:
-        raise ValidationError(errors)
-    if not prepared:
+    if not events:
         return []
+    checker = _Checker(_live_types({item.get("event_type") for item in events if isinstance(item, dict)}))
     with transaction.atomic():
-        tenants = _tenants({tenant for _, tenant in prepared})
-        result = _write([(item, tenants[tenant]) for item, tenant in prepared])
+        if any(isinstance(item, dict) and item.get("idempotency_key") is not None for item in events):
+            prepared = list(checker.valid(events))
+            checker.raise_errors()
+            tenants = _tenants({tenant for _, tenant in prepared})
+            result = _write([(item, tenants[tenant]) for item, tenant in prepared])
+        else:
+            result = _stream(checker.valid(events), _tenants(checker.tenants_named(events)), len(events))
+            checker.raise_errors()  # found while the rows streamed: the rollback takes them back
     transaction.on_commit(lambda: fan_out_request.ask(result[0].id))
     return result
 
@@ -90,33 +96,77 @@ def _live_types(names):
     return types
 
 
-def _prepare(item, types, now):
-    """(``_Item``, tenant uid or Tenant) for one valid item (``occurred_at`` by default ``now``, the call's moment)."""
-    if not isinstance(item, dict):
-        raise ValidationError({"item": ["Each event must be an object."]})
-    unknown = sorted(set(item) - set(ALLOWED))
-    missing = [name for name in REQUIRED if name not in item]
-    if unknown or missing:
-        raise ValidationError({**{name: ["Unknown field."] for name in unknown},
-                               **{name: ["This field is required."] for name in missing}})
-    name, tenant = item["event_type"], item["tenant"]
-    type_entry = types.get(name) if isinstance(name, str) else None
-    if type_entry is None:
-        raise ValidationError(f"Unknown event type {name!r}.", code="unknown_event_type")
-    if type_entry.archived:
-        raise ValidationError(f"The event type {name!r} is archived.", code="archived_event_type")
-    occurred_at = item.get("occurred_at") or now
-    if not isinstance(occurred_at, datetime):
-        raise ValidationError({"occurred_at": ["occurred_at must be a datetime."]})
-    key = item.get("idempotency_key")
-    publishing.check_key(key)
-    body = publishing.checked_body(type_entry, item["data"], occurred_at)
-    if not isinstance(tenant, Tenant):
-        try:
-            validate_tenant_uid(tenant)
-        except ValidationError as exc:
-            raise ValidationError({"tenant": exc.messages})
-    return _Item(type_entry.name, body, key, occurred_at), tenant
+class _Checker:
+    """Checks the items of one call and keeps each bad item's messages under ``"<index>.<field>"``."""
+
+    def __init__(self, types):
+        self.types, self.errors, self.good_uids = types, {}, set()
+        self.now = timezone.now()  # the moment of every item without its own
+        self.now_text = body_timestamp(self.now)
+
+    def valid(self, events):
+        """``(_Item, tenant uid or Tenant)`` of each good item, in order, while no bad one has been seen;
+        every item is checked either way, so that each bad one is named."""
+        for index, item in enumerate(events):
+            try:
+                checked = self.check(item)
+            except ValidationError as exc:
+                for field, messages in _by_field(exc).items():
+                    self.errors[f"{index}.{field}"] = messages
+                continue
+            if not self.errors:
+                yield checked
+
+    def raise_errors(self):
+        if self.errors:
+            raise ValidationError(self.errors)
+
+    def tenants_named(self, events):
+        """The tenants (uids or Tenants) the items name, of those that could be good."""
+        named = {item.get("tenant") for item in events if isinstance(item, dict)
+                 and isinstance(item.get("tenant"), str | Tenant)}
+        return {tenant for tenant in named if isinstance(tenant, Tenant) or _is_uid(tenant)}
+
+    def check_uid(self, uid):
+        """``validate_tenant_uid``, once per uid in the call."""
+        if not (isinstance(uid, str) and uid in self.good_uids):
+            validate_tenant_uid(uid)
+            self.good_uids.add(uid)
+
+    def check(self, item):
+        """(``_Item``, tenant uid or Tenant) for one valid item."""
+        if not isinstance(item, dict):
+            raise ValidationError({"item": ["Each event must be an object."]})
+        if not _REQUIRED <= item.keys() <= ALLOWED:
+            raise ValidationError({**{name: ["Unknown field."] for name in sorted(item.keys() - ALLOWED)},
+                                   **{name: ["This field is required."] for name in REQUIRED if name not in item}})
+        name, tenant = item["event_type"], item["tenant"]
+        type_entry = self.types.get(name) if isinstance(name, str) else None
+        if type_entry is None:
+            raise ValidationError(f"Unknown event type {name!r}.", code="unknown_event_type")
+        if type_entry.archived:
+            raise ValidationError(f"The event type {name!r} is archived.", code="archived_event_type")
+        occurred_at = item.get("occurred_at") or self.now
+        if not isinstance(occurred_at, datetime):
+            raise ValidationError({"occurred_at": ["occurred_at must be a datetime."]})
+        key = item.get("idempotency_key")
+        publishing.check_key(key)
+        timestamp = self.now_text if occurred_at is self.now else occurred_at
+        body = publishing.checked_body(type_entry, item["data"], timestamp)
+        if not isinstance(tenant, Tenant):
+            try:
+                self.check_uid(tenant)
+            except ValidationError as exc:
+                raise ValidationError({"tenant": exc.messages})
+        return _Item(type_entry.name, body, key, occurred_at), tenant
+
+
+def _is_uid(value):
+    try:
+        validate_tenant_uid(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _tenants(wanted):
@@ -133,30 +183,59 @@ def _tenants(wanted):
     return found
 
 
+class _Outbox:
+    """The outbox rows of one call, and the events they are (as if read back: each row is written)."""
+
+    def __init__(self, count):
+        self.now = timezone.now()
+        self.traceparent = tracing.current_traceparent()  # the call's span: the same for every event
+        self.alias = router.db_for_write(Event)
+        self.new_ids = iter(ids.event_ids(count))
+        self.blank = bulk_insert.Blank.of(Event)
+
+    def event(self, item, tenant):
+        return self.blank.stored(
+            self.alias, {"tenant": tenant}, id=next(self.new_ids), tenant_id=tenant.pk, event_type=item.event_type,
+            body=item.body, idempotency_key=item.idempotency_key, occurred_at=item.occurred_at,
+            created_at=self.now, fanned_out_at=None, traceparent=self.traceparent)
+
+
+_row = operator.attrgetter(*(Event._meta.get_field(name).attname for name in COLUMNS))
+
+
+def _stream(checked, tenants, count):
+    """Write the rows of ``checked`` (at most ``count`` items) as they come, in one COPY; returns their events."""
+    outbox, events = _Outbox(count), []
+
+    def rows():
+        for item, tenant in checked:
+            event = outbox.event(item, tenants[tenant])
+            events.append(event)
+            yield _row(event)
+
+    bulk_insert.copy_rows(Event, COLUMNS, rows(), using=outbox.alias)
+    return events
+
+
 def _write(pairs):
     """Insert the items not answered by a used key, in one statement; returns each item's event."""
-    now = timezone.now()
-    firsts = _used_keys(pairs, now)
-    traceparent = tracing.current_traceparent()  # the call's span: the same for every event
-    alias = router.db_for_write(Event)
-    result, rows, keyed, new_ids = [], [], False, iter(ids.event_ids(len(pairs)))
+    outbox = _Outbox(len(pairs))
+    firsts = _used_keys(pairs, outbox.now)
+    result, rows, keyed = [], [], False
     for item, tenant in pairs:
         key = (tenant.pk, item.idempotency_key)
         if item.idempotency_key is not None and key in firsts:
             result.append(firsts[key])
             continue
-        row = (next(new_ids), tenant.pk, item.event_type, item.body, item.idempotency_key, item.occurred_at, now,
-               None, traceparent)
-        event = Event.from_db(alias, COLUMNS, row)  # as if read back: the row is written below
-        event._state.fields_cache["tenant"] = tenant
+        event = outbox.event(item, tenant)
         if item.idempotency_key is not None:
             firsts[key] = event  # a later item of this call with the same key answers this one
             keyed = True
-        rows.append(row)
+        rows.append(_row(event))
         result.append(event)
     # A key taken meanwhile by another call leaves its row out; the returned ids say which.
     written = bulk_insert.insert_rows(Event, COLUMNS, rows, ignore_conflicts=keyed,
-                                      returning=("id",) if keyed else (), using=alias)
+                                      returning=("id",) if keyed else (), using=outbox.alias)
     if not keyed:
         return result
     return _winners(result, {row[0] for row in rows} - {pk for (pk,) in written})

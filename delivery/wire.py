@@ -11,7 +11,6 @@ sends the same values as ``svix-id``, ``svix-timestamp`` and ``svix-signature``,
 which Svix's own verifiers check, so a consumer moving from Svix keeps its code.
 """
 
-import json
 import time
 import tomllib
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from delivery.signing import sign
 from subscriptions import body_templates, conf
 from subscriptions.models import PayloadFormat
-from subscriptions.validation import validate_json_depth
+from subscriptions.validation import MAX_JSON_DEPTH, validate_json_depth
 
 JSON = "application/json"
 
@@ -76,7 +75,8 @@ def to_fallback(request, fallback_url, failed):
                    follows=failed)
 
 
-def _iso(moment):
+def body_timestamp(moment):
+    """The `timestamp` of a body: UTC, microseconds, a Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -90,20 +90,33 @@ def render_body(event_type, data, occurred_at, *, payload_format=PayloadFormat.S
     """
     if not isinstance(data, dict):
         raise ValidationError("data must be a JSON object.", code="invalid_data")
-    validate_json_depth(data, "data", code="invalid_data")  # json.dumps would raise RecursionError
-    timestamp = occurred_at if isinstance(occurred_at, str) else _iso(occurred_at)
+    timestamp = occurred_at if isinstance(occurred_at, str) else body_timestamp(occurred_at)
     if payload_format == PayloadFormat.CLOUDEVENTS:
         document = {"specversion": "1.0", "id": event_id, "source": conf.get().cloudevents_source,
                     "type": event_type, "time": timestamp, "datacontenttype": JSON, "data": data}
     else:
         document = {"type": event_type, "timestamp": timestamp, "data": data}
     try:
-        body = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"),
-                          allow_nan=False)
-        body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
-    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        body = _ENCODER.encode(document)
+        if not body.isascii():
+            body.encode()  # a lone surrogate (json.loads of "\\ud800" makes one) has no UTF-8 form
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+        validate_json_depth(data, "data", code="invalid_data")  # too deep is the error to name, if it is one
         raise ValidationError(f"data is not serializable as JSON: {exc}", code="invalid_data")
+    if _may_nest_deeper_than_allowed(body):
+        validate_json_depth(data, "data", code="invalid_data")
     return body
+
+
+# One encoder for every body: ``json.dumps(cls=...)`` would build one per call.
+_ENCODER = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _may_nest_deeper_than_allowed(body):
+    """False when ``body`` holds too few brackets for its data to nest deeper than the limit (the usual
+    body): counting them is far cheaper than walking the data.  Brackets inside strings only make it
+    say True, and then the data itself is measured."""
+    return body.count("{") + body.count("[") > MAX_JSON_DEPTH + 1  # + 1: the envelope around ``data``
 
 
 CONTENT_TYPES = {PayloadFormat.STANDARD: JSON, PayloadFormat.CLOUDEVENTS: "application/cloudevents+json"}

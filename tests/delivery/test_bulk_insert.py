@@ -1,4 +1,4 @@
-"""``insert_rows``: many rows of one model in one INSERT, stored as the ORM would store them."""
+"""``insert_rows`` and ``copy_rows``: many rows of one model in one statement, stored as the ORM would store them."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from delivery import publish
-from delivery.bulk_insert import Blank, insert_instances, insert_rows
+from delivery.bulk_insert import Blank, copy_rows, insert_instances, insert_rows
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint
 from subscriptions.models import EventType, Tenant
@@ -159,3 +159,54 @@ def test_a_blank_makes_the_instance_the_model_makes(invoice_paid):
     assert first.request_headers == {} and first.request_headers is not second.request_headers
     insert_instances([copied])
     assert Delivery.objects.get(pk=copied.pk).endpoint_id == endpoint.pk
+
+
+def _awkward_events(tenant):
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    moments = [datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), datetime(1999, 12, 31, 23, 59, tzinfo=kolkata)]
+    return [(f"msg_{i}", tenant.pk, "t.e", body, None if i % 2 else f"key {body}", moments[i % 2],
+             moments[(i + 1) % 2]) for i, body in enumerate(AWKWARD)]
+
+
+def test_copy_rows_stores_what_insert_rows_stores_from_a_generator_in_one_statement():
+    tenant = Tenant.objects.create(uid="org_1")
+    rows = _awkward_events(tenant)
+    fields = ["id", "tenant", "event_type", "body", "idempotency_key", "occurred_at", "created_at"]
+    with CaptureQueriesContext(connection) as captured:
+        assert copy_rows(Event, fields, (row for row in rows)) == len(rows)
+    assert len(captured.captured_queries) == 1
+    statement = captured.captured_queries[0]["sql"]
+    assert statement.startswith('COPY "hookplatform_event"' if connection.vendor == "postgresql"
+                                else 'INSERT INTO "hookplatform_event"')
+    copied = list(Event.objects.order_by("id").values_list(*[f.attname for f in Event._meta.concrete_fields]))
+    Event.objects.all().delete()
+    insert_rows(Event, fields, rows)
+    inserted = list(Event.objects.order_by("id").values_list(*[f.attname for f in Event._meta.concrete_fields]))
+    assert copied == inserted and len(copied) == len(AWKWARD)
+
+
+def test_copy_rows_converts_json_and_fills_omitted_defaults():
+    documents = [{"nested": {"list": [1, 2.5, None, True]}, "text": AWKWARD}, [], {}, "a string", 0, None]
+    now = datetime.now(UTC)
+    copy_rows(EventType, ["name", "schema", "updated_at"], [(f"t.json{i}", d, now) for i, d in enumerate(documents)])
+    stored = {t.name: t for t in EventType.objects.all()}
+    assert [stored[f"t.json{i}"].schema for i in range(len(documents))] == documents
+    assert EventType.objects.filter(name="t.json5", schema__isnull=True).exists()
+    assert all(t.description == "" and not t.archived for t in stored.values())
+
+
+def test_an_error_while_the_rows_are_made_leaves_nothing_of_them():
+    """The generator fails halfway: the statement ends, and the caller's transaction takes back what was sent."""
+    tenant = Tenant.objects.create(uid="org_1")
+
+    def rows():
+        for n in range(300):
+            if n == 250:
+                raise ValueError("the caller's own failure")
+            yield (f"msg_{n:04d}", tenant.pk, "t.e", "x" * 500, None, datetime.now(UTC), datetime.now(UTC))
+
+    with pytest.raises(ValueError, match="own failure"), transaction.atomic():
+        copy_rows(Event, ["id", "tenant", "event_type", "body", "idempotency_key", "occurred_at", "created_at"],
+                  rows())
+    assert not Event.objects.exists()
+    Event.objects.create(id="msg_after", tenant=tenant, event_type="t.e", body="{}")  # the connection is usable

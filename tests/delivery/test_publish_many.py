@@ -23,15 +23,16 @@ def items(count, tenant="org_42", **extra):
     return [{"event_type": "invoice.paid", "data": {"n": i}, "tenant": tenant, **extra} for i in range(count)]
 
 
-def test_returns_the_events_in_order_with_one_insert(invoice_paid, handed_over, django_capture_on_commit_callbacks):
+def test_returns_the_events_in_order_with_one_statement(invoice_paid, handed_over, django_capture_on_commit_callbacks):
     Tenant.objects.create(uid="org_42")
     with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
         events = publish_many(items(5))
     assert [json.loads(e.body)["data"]["n"] for e in events] == [0, 1, 2, 3, 4]
     assert {e.pk for e in events} == set(Event.objects.values_list("pk", flat=True))
-    outbox = ('INSERT INTO "hookplatform_event"', 'INSERT OR IGNORE INTO "hookplatform_event"')
-    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(outbox)]
-    assert len(inserts) == 1
+    outbox = ('INSERT INTO "hookplatform_event"', 'INSERT OR IGNORE INTO "hookplatform_event"',
+              'COPY "hookplatform_event"')
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(outbox)]
+    assert len(writes) == 1
     assert handed_over == [("fan_out", events[0].id)]  # one request stands for the whole call
 
 
@@ -69,6 +70,24 @@ def test_each_kind_of_bad_item(invoice_paid, item, field):
         publish_many([item])
     assert list(caught.value.message_dict) == [field]
     assert Event.objects.count() == 0
+
+
+def test_a_bad_item_after_many_streamed_ones_takes_them_all_back_and_the_callers_transaction_goes_on(
+        invoice_paid, handed_over, django_capture_on_commit_callbacks):
+    """Without keys the rows go to the database while later items are still checked: item 1,400 is bad
+    when 1,399 rows (about a megabyte) have been sent."""
+    batch = [{**item, "data": {"n": item["data"]["n"], "pad": "p" * 700}} for item in items(1500, "org_new")]
+    batch[1400] = {**batch[1400], "data": "not an object"}
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(ValidationError) as caught:
+            publish_many(batch)
+        Tenant.objects.create(uid="org_host")  # the host's own write, in the same transaction, after the refusal
+    assert list(caught.value.message_dict) == ["1400.data"]
+    assert Event.objects.count() == 0 and not Tenant.objects.filter(uid="org_new").exists()
+    assert Tenant.objects.filter(uid="org_host").exists() and handed_over == []
+    del batch[1400]
+    assert [json.loads(e.body)["data"]["n"] for e in publish_many(batch)] == [*range(1400), *range(1401, 1500)]
+    assert Event.objects.count() == 1499
 
 
 def test_not_a_list_is_refused(invoice_paid):

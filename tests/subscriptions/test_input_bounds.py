@@ -63,6 +63,17 @@ def test_deep_data_in_publish_is_a_validation_error(db):
     publish("invoice.paid", nested(40), tenant="acme")
 
 
+def test_data_one_level_over_the_limit_is_refused_and_brackets_inside_strings_are_not_levels(db):
+    """The depth is measured only when the rendered body holds more brackets than the limit allows."""
+    ensure_event_type("invoice.paid")
+    with pytest.raises(ValidationError, match="nested over 64 levels"):
+        publish("invoice.paid", nested(64), tenant="acme")  # 65 levels: data, then 64 objects inside it
+    with pytest.raises(ValidationError, match="nested over 64 levels"):
+        publish("invoice.paid", {"text": "{" * 100, "deep": nested(64)}, tenant="acme")
+    assert publish("invoice.paid", nested(63), tenant="acme").pk
+    assert publish("invoice.paid", {"text": "{[" * 500, "list": [[["x"]]]}, tenant="acme").pk
+
+
 def test_deep_schemas_and_metadata_are_validation_errors(db):
     """L12: the schema and metadata checks recursed too."""
     with pytest.raises(ValidationError):
