@@ -17,11 +17,7 @@ statement whose size does not depend on the number of rows, and no quoting
 of the values in Python (Django's own cursors bind on the client).  Other
 databases get the same rows through ``bulk_create``.
 
-``copy_rows`` takes the rows as an iterable, even a generator, and on
-PostgreSQL streams them with ``COPY … FROM STDIN (FORMAT BINARY)``: the
-server writes the first rows while the caller is still making the later
-ones, and ``COPY`` costs the server less per row than ``INSERT``.  It has no
-``ON CONFLICT`` and no ``RETURNING``.
+``delivery.bulk_copy`` streams rows with ``COPY`` instead.
 """
 
 import functools
@@ -32,7 +28,7 @@ from django.db.models import CharField, Field, TextField
 from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
 
-_TYPE_MODIFIER = re.compile(r"\([^)]*\)")
+TYPE_MODIFIER = re.compile(r"\([^)]*\)")
 _NOTHING = object()
 
 
@@ -53,65 +49,13 @@ def insert_rows(model, fields, rows, *, ignore_conflicts=False, returning=(), us
     if not rows:
         return []
     alias = using or router.db_for_write(model)
-    plan = _plan(model, tuple(fields), ignore_conflicts, tuple(returning), alias)
+    plan = insert_plan(model, tuple(fields), ignore_conflicts, tuple(returning), alias)
     if plan.defaults:
         rows = [(*row, *(field.get_default() for field in plan.defaults)) for row in rows]
     connection = connections[alias]
     if plan.sql is None:
         return _bulk_create(connection, model, plan.fields, rows, ignore_conflicts, plan.returning)
     return _insert_unnest(connection, plan, rows)
-
-
-def copy_rows(model, fields, rows, *, using=None):
-    """Write ``rows`` (any iterable, read once) of ``model``, one value per name of ``fields``; returns
-    how many were written.
-
-    As ``insert_rows`` without its options, in one ``COPY`` on PostgreSQL
-    (``insert_rows`` elsewhere, or where a column's type has no binary copy).
-    An exception raised while ``rows`` is read ends the statement, and the
-    caller's transaction decides what stays.
-    """
-    alias = using or router.db_for_write(model)
-    plan = _plan(model, tuple(fields), False, (), alias)
-    if plan.copy_sql is None:
-        rows = list(rows)
-        insert_rows(model, fields, rows, using=alias)
-        return len(rows)
-    connection = connections[alias]
-    convert = _row_converter(connection, plan)
-    written = 0
-    with _server_binding_cursor(connection) as cursor, connection.wrap_database_errors:
-        with cursor.copy(plan.copy_sql) as copy:
-            copy.set_types(plan.copy_types)
-            for row in rows:
-                copy.write_row(convert(row))
-                written += 1
-    return written
-
-
-def _row_converter(connection, plan):
-    """A function from a row to its database values (defaults of omitted fields added), for ``copy_rows``.
-
-    A column that holds the very same object as on the row before is not converted again.
-    """
-    preps = [None if as_is else field.get_db_prep_save for field, as_is in zip(plan.fields, plan.as_is)]
-    last = [(_NOTHING, None)] * len(preps)
-
-    def convert(row):
-        if plan.defaults:
-            row = (*row, *(field.get_default() for field in plan.defaults))
-        values = []
-        for position, (value, prep) in enumerate(zip(row, preps)):
-            if prep is not None and not (value is None or type(value) is str):
-                seen, converted = last[position]
-                if value is not seen:
-                    converted = prep(value, connection)
-                    last[position] = (value, converted)
-                value = converted
-            values.append(value)
-        return values
-
-    return convert
 
 
 def insert_instances(objs, *, using=None):
@@ -199,11 +143,11 @@ class _Plan:
     the fields (those omitted, with a model default, at the end), the statement (None: ``bulk_create``),
     how each column's values are converted, and where the primary key is among the fields and ``returning``."""
 
-    __slots__ = ("fields", "defaults", "returning", "sql", "as_is", "pk_given", "pk_back", "copy_sql", "copy_types")
+    __slots__ = ("fields", "defaults", "returning", "sql", "as_is", "pk_given", "pk_back")
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(model, names, ignore_conflicts, returning, alias):
+def insert_plan(model, names, ignore_conflicts, returning, alias):
     connection = connections[alias]
     meta = model._meta
     plan = _Plan()
@@ -215,24 +159,10 @@ def _plan(model, names, ignore_conflicts, returning, alias):
     plan.as_is = [_stores_str_as_is(field) for field in plan.fields]
     plan.pk_given = plan.fields.index(meta.pk) if meta.pk in plan.fields else None
     plan.pk_back = plan.returning.index(meta.pk) if meta.pk in plan.returning else None
-    plan.sql = plan.copy_sql = plan.copy_types = None
+    plan.sql = None
     if connection.vendor == "postgresql" and not any(_is_array(connection, field) for field in plan.fields):
         plan.sql = _unnest_sql(connection, model, plan.fields, ignore_conflicts, plan.returning)
-        plan.copy_types = _copy_types(connection, plan.fields)
-        if plan.copy_types is not None:
-            quote = connection.ops.quote_name
-            plan.copy_sql = (f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in plan.fields)}) "
-                             "FROM STDIN (FORMAT BINARY)")
     return plan
-
-
-def _copy_types(connection, fields):
-    """The column types a binary ``COPY`` is told (``varchar``, ``timestamp with time zone``), or None if
-    psycopg does not know one of them."""
-    from psycopg.postgres import types  # only with PostgreSQL (see _server_binding_cursor)
-
-    names = [_TYPE_MODIFIER.sub("", field.db_type(connection)) for field in fields]
-    return names if all(types.get(name) is not None for name in names) else None
 
 
 def _unnest_sql(connection, model, fields, ignore_conflicts, returning):
@@ -288,12 +218,12 @@ def _is_array(connection, field):
 
 def _array_type(connection, field):
     """``varchar[]`` for ``varchar(40)``: no length in the cast, so the column itself refuses a long value."""
-    return _TYPE_MODIFIER.sub("", field.db_type(connection)) + "[]"
+    return TYPE_MODIFIER.sub("", field.db_type(connection)) + "[]"
 
 
 def _insert_unnest(connection, plan, rows):
     params = _columns(connection, plan, rows)
-    with _server_binding_cursor(connection) as cursor:
+    with server_binding_cursor(connection) as cursor:
         cursor.execute(plan.sql, params)
         if not plan.returning:
             return []
@@ -301,7 +231,7 @@ def _insert_unnest(connection, plan, rows):
     return _in_given_order(plan, rows, stored, connection)
 
 
-def _server_binding_cursor(connection):
+def server_binding_cursor(connection):
     """A cursor of Django's connection (same transaction, query log, error wrapping) that binds on the server."""
     import psycopg  # only with PostgreSQL: a host on SQLite installs no driver for it (the ``postgres`` extra)
 

@@ -7,8 +7,8 @@ validated the same way and one bad item refuses the whole call, and an
 window) answers the first event.  The lookups are one query each for all
 items (event types, tenants, used keys), so the cost per event is that of
 rendering and checking its body.  The rows go in through
-``delivery.bulk_insert`` (a ``COPY``, or with keys an ``INSERT`` of column
-arrays): no model instance is built to write them, and the returned events
+``delivery.bulk_copy`` (a ``COPY``), or with keys ``delivery.bulk_insert`` (an
+``INSERT`` of column arrays): no model instance is built to write them, and the returned events
 are copied from a blank one with the very values written.
 """
 
@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.utils import timezone
 
-from delivery import bulk_insert, publishing, tracing
+from delivery import bulk_copy, bulk_insert, publishing, tracing
 from delivery.handoff import fan_out_request
 from delivery.models import Event
 from delivery.type_cache import KnownType
@@ -55,7 +55,7 @@ def publish_many(events):
     the call is written.  Items without ``occurred_at`` share the call's moment.
 
     A call without idempotency keys streams its rows to the database as its
-    items are checked (``bulk_insert.copy_rows``), so the database writes
+    items are checked (``bulk_copy.copy_rows``), so the database writes
     while Python renders; the transaction is rolled back if an item turns
     out bad.  A call with keys looks up the keys used before it writes.
     """
@@ -213,7 +213,7 @@ def _stream(checked, tenants, count):
             events.append(event)
             yield _row(event)
 
-    bulk_insert.copy_rows(Event, COLUMNS, rows(), using=outbox.alias)
+    bulk_copy.copy_rows(Event, COLUMNS, rows(), using=outbox.alias)
     return events
 
 

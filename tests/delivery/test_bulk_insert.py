@@ -7,7 +7,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from delivery import publish
-from delivery.bulk_insert import Blank, copy_rows, insert_instances, insert_rows
+from delivery.bulk_copy import copy_rows
+from delivery.bulk_insert import Blank, insert_instances, insert_rows
 from delivery.models import Attempt, Delivery, Event
 from subscriptions import create_endpoint
 from subscriptions.models import EventType, Tenant
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 # Characters that mean something in SQL, in PostgreSQL's array literals or in JSON, and beyond ASCII.
 AWKWARD = ['plain', 'quote \' and "double"', "back\\slash", "{braces}, commas", "NULL", "", " spaced ",
-           "ünïcødé ✓ 日本語 🎉", "line\nbreak\ttab"]
+           "ünïcødé ✓ 日本語 🎉", "line\nbreak\ttab", "carriage\rreturn", "\\N", "\\.", "\\", "end\\"]
 
 
 def test_text_datetimes_and_nulls_are_stored_as_given():
