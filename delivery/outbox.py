@@ -12,6 +12,7 @@ import functools
 
 from django.db import connections, router
 
+from delivery import bulk_insert
 from delivery.models import Event
 from subscriptions.models import EventType, Tenant
 
@@ -35,7 +36,7 @@ def insert_checked(event, known, tenant):
     sql, event_preps, updated_at_prep = _statement(alias, by_uid, event.idempotency_key is not None)
     params = [prep(getattr(event, name), connection) for name, prep in event_preps]
     params += [tenant if by_uid else tenant.pk, known.name, updated_at_prep(known.updated_at, connection)]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -68,3 +69,12 @@ def _statement(alias, by_uid, keyed):
     )
     event_preps = [(name, Event._meta.get_field(name).get_db_prep_save) for name in COLUMNS]
     return sql, event_preps, EventType._meta.get_field("updated_at").get_db_prep_save
+
+
+def _cursor(connection):
+    """On PostgreSQL a cursor that sends the values apart from the statement: Django's own would quote the
+    body into the SQL text for the server to parse again.  (Django turns off prepared statements by
+    default, so this is no concern for a connection pooler.)"""
+    if connection.vendor == "postgresql":
+        return bulk_insert.server_binding_cursor(connection)
+    return connection.cursor()
