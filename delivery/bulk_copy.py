@@ -35,12 +35,8 @@ def copy_rows(model, fields, rows, *, using=None):
     alias = using or router.db_for_write(model)
     plan = bulk_insert.insert_plan(model, tuple(fields), False, (), alias)
     connection = connections[alias]
-    if plan.sql is None:  # not PostgreSQL, or an array column
-        rows = list(rows)
-        bulk_insert.insert_rows(model, fields, rows, using=alias)
-        return len(rows)
-    as_text = _all_text(plan)
-    types = None if as_text else _binary_types(connection, plan)
+    as_text = plan.sql is not None and _all_text(plan)  # plan.sql None: not PostgreSQL, or an array column
+    types = None if plan.sql is None or as_text else _binary_types(connection, plan)
     if not as_text and types is None:
         rows = list(rows)
         bulk_insert.insert_rows(model, fields, rows, using=alias)

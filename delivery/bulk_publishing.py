@@ -125,7 +125,14 @@ class _Checker:
         """The tenants (uids or Tenants) the items name, of those that could be good."""
         named = {item.get("tenant") for item in events if isinstance(item, dict)
                  and isinstance(item.get("tenant"), str | Tenant)}
-        return {tenant for tenant in named if isinstance(tenant, Tenant) or _is_uid(tenant)}
+        return {tenant for tenant in named if isinstance(tenant, Tenant) or self._uid_is_good(tenant)}
+
+    def _uid_is_good(self, uid):
+        try:
+            self.check_uid(uid)
+        except ValidationError:
+            return False
+        return True
 
     def check_uid(self, uid):
         """``validate_tenant_uid``, once per uid in the call."""
@@ -159,14 +166,6 @@ class _Checker:
             except ValidationError as exc:
                 raise ValidationError({"tenant": exc.messages})
         return _Item(type_entry.name, body, key, occurred_at), tenant
-
-
-def _is_uid(value):
-    try:
-        validate_tenant_uid(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def _tenants(wanted):
