@@ -7,7 +7,7 @@ from django.db import connections, router, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import lines, states, tracing, wire
+from delivery import lines, sql_names, states, tracing, wire
 from delivery.bulk_insert import Blank
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
@@ -133,15 +133,14 @@ def _claim_oldest_sql(alias):
     subquery PostgreSQL may run it again for each candidate row, and with ``SKIP LOCKED`` each run can pick
     others (more than ``LIMIT`` in all)."""
     connection = connections[alias]
-    quote = connection.ops.quote_name
-    table = quote(Event._meta.db_table)
-    key, done, created = (quote(Event._meta.get_field(name).column) for name in ("id", "fanned_out_at", "created_at"))
+    table = sql_names.table(Event, alias)
+    key, done, created = (sql_names.column(Event, alias, name) for name in ("id", "fanned_out_at", "created_at"))
     oldest = f"SELECT {key} FROM {table} WHERE {done} IS NULL ORDER BY {created}, {key} LIMIT %s"
     if connection.features.has_select_for_update_skip_locked:
         picked = f"= ANY(ARRAY({oldest} FOR UPDATE SKIP LOCKED))"
     else:  # SQLite: one writer at a time, nothing to skip
         picked = f"IN ({oldest})"
-    returned = ", ".join(quote(Event._meta.get_field(name).column) for name in EVENT_FIELDS)
+    returned = ", ".join(sql_names.column(Event, alias, name) for name in EVENT_FIELDS)
     return f"UPDATE {table} SET {done} = %s WHERE {key} {picked} AND {done} IS NULL RETURNING {returned}"
 
 

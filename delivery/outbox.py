@@ -12,7 +12,7 @@ import functools
 
 from django.db import connections, router
 
-from delivery import bulk_insert
+from delivery import bulk_insert, sql_names
 from delivery.models import Event
 from subscriptions.models import EventType, Tenant
 
@@ -48,10 +48,11 @@ def insert_checked(event, known, tenant):
 @functools.lru_cache(maxsize=16)
 def _statement(alias, by_uid, keyed):
     """The statement (written once per database and shape) and how each of its values is converted."""
-    quote = connections[alias].ops.quote_name
-
     def column(model, name):
-        return quote(model._meta.get_field(name).column)
+        return sql_names.column(model, alias, name)
+
+    def table(model):
+        return sql_names.table(model, alias)
 
     tenant_match = f"t.{column(Tenant, 'uid' if by_uid else 'id')}"
     conflict = ""
@@ -59,10 +60,10 @@ def _statement(alias, by_uid, keyed):
         conflict = (f" ON CONFLICT ({column(Event, 'tenant')}, {column(Event, 'idempotency_key')})"
                     f" WHERE {column(Event, 'idempotency_key')} IS NOT NULL DO NOTHING")
     sql = (
-        f"INSERT INTO {quote(Event._meta.db_table)} "
+        f"INSERT INTO {table(Event)} "
         f"({', '.join(column(Event, name) for name in COLUMNS)}, {column(Event, 'tenant')}) "
-        f"SELECT {', '.join(['%s'] * len(COLUMNS))}, t.{quote(Tenant._meta.pk.column)} "
-        f"FROM {quote(Tenant._meta.db_table)} t, {quote(EventType._meta.db_table)} et "
+        f"SELECT {', '.join(['%s'] * len(COLUMNS))}, t.{column(Tenant, Tenant._meta.pk.name)} "
+        f"FROM {table(Tenant)} t, {table(EventType)} et "
         f"WHERE {tenant_match} = %s AND et.{column(EventType, 'name')} = %s "
         f"AND et.{column(EventType, 'updated_at')} = %s AND NOT et.{column(EventType, 'archived')}"
         f"{conflict} RETURNING {column(Event, 'tenant')}"

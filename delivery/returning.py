@@ -18,6 +18,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models.sql import UpdateQuery
 
+from delivery import sql_names
+
 
 def update_returning(queryset, values, fields=("id",)):
     """Run ``queryset.update(**values)``; returns one tuple of ``fields`` per row it changed."""
@@ -28,8 +30,7 @@ def update_returning(queryset, values, fields=("id",)):
         sql, params = query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:  # e.g. an empty ``id__in``: nothing to change
         return []
-    meta = queryset.model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
+    columns = ", ".join(sql_names.column(queryset.model, queryset.db, name) for name in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {columns}", params)
         return cursor.fetchall()
@@ -81,20 +82,14 @@ def update_where(model, where, values, fields=("id",)):
             conditions.append(f"{quoted} = %s")
             params.append(prep(wanted, connection))
     returning = ", ".join(column(name)[0] for name in fields)
-    sql = (f"UPDATE {_table(model, alias)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)} "
+    sql = (f"UPDATE {sql_names.table(model, alias)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)} "
            f"RETURNING {returning}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-@functools.lru_cache(maxsize=256)
-def _table(model, alias):
-    return connections[alias].ops.quote_name(model._meta.db_table)
-
-
 @functools.lru_cache(maxsize=1024)
 def _column(model, alias, name):
     """(quoted column, the field's ``get_db_prep_save``) of field ``name``."""
-    field = model._meta.get_field(name)
-    return connections[alias].ops.quote_name(field.column), field.get_db_prep_save
+    return sql_names.column(model, alias, name), model._meta.get_field(name).get_db_prep_save
