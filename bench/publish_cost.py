@@ -11,11 +11,12 @@ host opened, wrote its own row in and commits afterwards (its write and
 commit not counted); ``in_transaction_first`` the same with ``publish`` as the
 transaction's first statement (its ``BEGIN`` round trip counted).  ``--many``
 measures (or, with ``--profile``, profiles) only ``publish_many``.
-``--table-size`` measures only ``alone``, first with a nearly empty outbox,
-then with 1,000,000 events in it (PostgreSQL: written with COPY into the
-database DATABASE_URL plus ``_big``, kept filled for the next run with
-``--keep``), and EXPLAINs every statement of a publish without a key, with a
-new key and with a key in use against that table.
+``--table-size`` measures only ``alone``, with a nearly empty outbox and
+with 1,000,000 events in it, the two taking turns 100 calls at a time
+(PostgreSQL: written with COPY into the database DATABASE_URL plus ``_big``,
+kept filled for the next run with ``--keep``), and EXPLAINs every statement
+of a publish without a key, with a new key and with a key in use against
+that table.
 """
 
 import argparse
@@ -33,6 +34,8 @@ root.use()
 from bench import harness  # noqa: E402
 
 PADDING = 700
+TABLE_BLOCK = 100  # --table-size: calls per turn of each database
+TURN_WARM_UP = 20  # untimed calls after each switch (a new connection's first statements cost more)
 
 
 def _data(i):
@@ -55,12 +58,11 @@ def _stats(times_ms):
             "calls": len(times_ms)}
 
 
-def alone(calls, prepare=True):
+def alone(calls):
     """p50/p99 ms of ``publish`` in its own transaction (autocommit: publish's own commit)."""
     from delivery import publish
 
-    if prepare:
-        _prepare()
+    _prepare()
     for i in range(50):  # warm-up
         publish("bench.tick", _data(i), tenant="bench")
     times = []
@@ -265,14 +267,20 @@ def _drop_measured():
 def _use_database(name):
     """Point this process's default connection at the PostgreSQL database ``name`` (created, migrated)."""
     from django.core.management import call_command
-    from django.db import connection
 
     url = os.environ["DATABASE_URL"]
     os.environ["DATABASE_URL"] = f"{url.rsplit('/', 1)[0]}/{name}"
     harness.ensure_database()
+    _connect_to(name)
+    call_command("migrate", verbosity=0)
+
+
+def _connect_to(name):
+    """The default connection's next query goes to database ``name``."""
+    from django.db import connection
+
     connection.close()
     connection.settings_dict["NAME"] = name
-    call_command("migrate", verbosity=0)
 
 
 def _plans():
@@ -314,12 +322,16 @@ def _seq_scans(plans, table):
             if "Seq Scan" in line and table in line]
 
 
-def table_size(calls, events=1_000_000, keep=False):
-    """``publish`` alone (p50/p99 ms) with a nearly empty outbox, then with ``events`` rows in it, and the ratio.
+def table_size(calls, events=1_000_000, keep=False, block=TABLE_BLOCK):
+    """``publish`` alone (p50/p99 ms) with a nearly empty outbox and with ``events`` rows in it, and the ratio.
 
-    The big table lives in its own database (this one's name + ``_big``) so that
-    ``keep`` can leave it filled for the next run while the empty side is
-    still measured first; without ``keep`` it is emptied at the end.
+    The two databases take turns, ``block`` calls at a time (each turn after
+    a short warm-up on its fresh connection), so whatever the machine does
+    meanwhile (the fill's writes settling, a neighbour's load) falls on both
+    sides alike instead of on whichever was measured second.  The big table
+    lives in its own database (this one's name + ``_big``) so that ``keep``
+    can leave it filled for the next run; without ``keep`` it is emptied at
+    the end.
     """
     from django.db import connection
 
@@ -327,28 +339,52 @@ def table_size(calls, events=1_000_000, keep=False):
 
     if connection.vendor != "postgresql":
         return {"skipped": "the big table is written with COPY: PostgreSQL only"}
-    empty = alone(calls)
-    harness.reset_data()
-    _use_database(connection.settings_dict["NAME"] + "_big")
+    empty_name = connection.settings_dict["NAME"]
+    _prepare()
+    _use_database(empty_name + "_big")
+    big_name = connection.settings_dict["NAME"]
     fill_s = None
     if not (keep and _filled(events)):
         fill_s = _fill(events)
     _drop_measured()  # an earlier --keep run's
     rows = Event.objects.count()
-    big = alone(calls, prepare=False)
+    times = _taking_turns({"empty": empty_name, "big": big_name}, calls, block)
+    _connect_to(big_name)
     plans = _plans()
     _drop_measured()
     if not keep:
         harness.reset_data()
-    return {"empty": empty, "big": big, "rows": rows, "fill_s": fill_s,
+    empty, big = _stats(times["empty"]), _stats(times["big"])
+    return {"empty": empty, "big": big, "rows": rows, "fill_s": fill_s, "block": block,
             "ratio_p50": big["p50"] / empty["p50"], "ratio_p99": big["p99"] / empty["p99"],
             "seq_scans_on_event": _seq_scans(plans, Event._meta.db_table), "plans": plans}
+
+
+def _taking_turns(databases, calls, block):
+    """{side: [ms of each timed publish]}: ``calls`` a side, the sides taking turns ``block`` calls at a time
+    (in alternating order, so neither always goes first)."""
+    from delivery import publish
+
+    times = {side: [] for side in databases}
+    turns = 0
+    while any(len(taken) < calls for taken in times.values()):
+        order = list(databases) if turns % 2 == 0 else list(reversed(databases))
+        turns += 1
+        for side in order:
+            _connect_to(databases[side])
+            for i in range(TURN_WARM_UP):
+                publish("bench.tick", _data(i), tenant="bench")
+            for i in range(min(block, calls - len(times[side]))):
+                start = time.perf_counter()
+                publish("bench.tick", _data(i), tenant="bench")
+                times[side].append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def _table_size_text(r):
     if "skipped" in r:
         return f"table size: skipped ({r['skipped']})"
-    lines = [f"publish alone, {r['empty']['calls']} calls: p50 / p99 ms",
+    lines = [f"publish alone, {r['empty']['calls']} calls a side, taking turns {r['block']} at a time: p50 / p99 ms",
              f"  nearly empty outbox      {r['empty']['p50']:6.2f} / {r['empty']['p99']:6.2f}",
              f"  {r['rows']:>9,} events         {r['big']['p50']:6.2f} / {r['big']['p99']:6.2f}",
              f"  ratio big / empty        {r['ratio_p50']:6.2f} / {r['ratio_p99']:6.2f}",

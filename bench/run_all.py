@@ -258,7 +258,7 @@ def publish(table, size, args):
     empty, big = r["empty"], r["big"]
     table.add("publish", f"publish p50 / p99 alone, {r['rows']:,} events in the table",
               f"{big['p50']:.2f} / {big['p99']:.2f} ms",
-              f"nearly empty table {empty['p50']:.2f} / {empty['p99']:.2f} ms (same run): "
+              f"nearly empty table {empty['p50']:.2f} / {empty['p99']:.2f} ms (taking turns, {r['block']} calls each): "
               f"ratio {r['ratio_p50']:.2f} / {r['ratio_p99']:.2f}; target: does not grow")
     table.add("publish", "EXPLAIN of publish's statements, that table", "no seq scan"
               if not r["seq_scans_on_event"] else "SEQ SCAN", "no key, a new key, a key in use")
