@@ -60,17 +60,22 @@ def _stats(times_ms):
 
 def alone(calls):
     """p50/p99 ms of ``publish`` in its own transaction (autocommit: publish's own commit)."""
+    _prepare()
+    return _stats(_publish_times(calls, warm_up=50))
+
+
+def _publish_times(calls, warm_up):
+    """ms of each of ``calls`` ``publish`` calls in their own transactions, after ``warm_up`` untimed ones."""
     from delivery import publish
 
-    _prepare()
-    for i in range(50):  # warm-up
+    for i in range(warm_up):
         publish("bench.tick", _data(i), tenant="bench")
     times = []
     for i in range(calls):
         start = time.perf_counter()
         publish("bench.tick", _data(i), tenant="bench")
         times.append((time.perf_counter() - start) * 1000)
-    return _stats(times)
+    return times
 
 
 def in_host_transaction(calls, host_writes_first=True):
@@ -363,8 +368,6 @@ def table_size(calls, events=1_000_000, keep=False, block=TABLE_BLOCK):
 def _taking_turns(databases, calls, block):
     """{side: [ms of each timed publish]}: ``calls`` a side, the sides taking turns ``block`` calls at a time
     (in alternating order, so neither always goes first)."""
-    from delivery import publish
-
     times = {side: [] for side in databases}
     turns = 0
     while any(len(taken) < calls for taken in times.values()):
@@ -372,12 +375,7 @@ def _taking_turns(databases, calls, block):
         turns += 1
         for side in order:
             _connect_to(databases[side])
-            for i in range(TURN_WARM_UP):
-                publish("bench.tick", _data(i), tenant="bench")
-            for i in range(min(block, calls - len(times[side]))):
-                start = time.perf_counter()
-                publish("bench.tick", _data(i), tenant="bench")
-                times[side].append((time.perf_counter() - start) * 1000)
+            times[side] += _publish_times(min(block, calls - len(times[side])), warm_up=TURN_WARM_UP)
     return times
 
 
