@@ -47,6 +47,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.hooks import default_hooks
+from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError
@@ -215,15 +216,53 @@ def _tls_context(client_cert, client_key, ca_bundle):
 
 
 class PinnedAdapter(HTTPAdapter):
-    """Connects to the address ``post`` vetted, under the watchdog, through the proxy if there is one."""
+    """Connects to the address ``post`` vetted, under the watchdog, through the proxy if there is one.
+
+    What ``requests`` works out anew for every request from the same few
+    inputs is kept here: the pool of each origin, address and TLS options
+    (``get_connection_with_tls_context``) and each URL's request target
+    (``request_url``); the response is built without the cookie jar and
+    encoding guess nobody here reads (``build_response``).
+    """
 
     def __init__(self, *args, proxy=None, **kwargs):
         self.proxy = proxy
+        self._pools, self._pools_lock = {}, threading.Lock()
         super().__init__(*args, **kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = pool_classes(self.proxy)
+        # The pool manager keeps the most recently used pools: one it lets go is forgotten here too.
+        self.poolmanager.pools.dispose_func = self._forget
+
+    def _forget(self, pool):
+        with self._pools_lock:
+            for key in [key for key, kept in self._pools.items() if kept is pool]:
+                del self._pools[key]
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        """The pool ``requests`` would pick, found by what decides it: the URL's origin, the vetted
+        address and the endpoint's options of this attempt (``_local``), ``verify`` and ``cert``.
+
+        Only pools the pool manager still keeps are found here (``_forget``).
+        """
+        if proxies:  # never so here (``_send``): the egress proxy is a tunnel set on the pool classes
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        key = (_origin(request.url), getattr(_local, "address", None), getattr(_local, "options", None),
+               verify, cert)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            with self._pools_lock:
+                if len(self._pools) > 4 * self._pool_connections:  # a pool let go while it was asked for
+                    self._pools.clear()
+                self._pools[key] = pool
+        return pool
+
+    def request_url(self, request, proxies):
+        """The request target: the URL's path and query, worked out once per URL (no proxy asks for more)."""
+        return super().request_url(request, proxies) if proxies else _path_url(request.url)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
@@ -246,10 +285,29 @@ class PinnedAdapter(HTTPAdapter):
             conn.ca_certs = conn.ca_cert_dir = None
 
     def build_response(self, req, resp):
-        """The answer without its cookies: the jar requests fills is dropped at once."""
-        response = super().build_response(req, resp)
+        """The answer as ``requests`` builds it, but for its cookies, never read (nor kept: ``NO_COOKIES``),
+        and the text encoding, left to ``requests`` to guess if anyone asks for ``text``."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.raw, response.reason = resp, resp.reason
+        response.url = req.url
         response.cookies = NO_COOKIES
+        response.request, response.connection = req, self
         return response
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin(url):
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.hostname, parts.port
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_url(url):
+    prepared = requests.PreparedRequest()
+    prepared.url = url
+    return prepared.path_url
 
 
 class NoCookies(RequestsCookieJar):
@@ -465,20 +523,22 @@ def _exchange(url, body, headers, *, timeout, body_limit, options):
 
 
 def _send(url, body, headers, timeout):
-    """``Session.post`` without the merging it repeats on every call.
+    """``Session.post`` without the merging and the after-work it repeats on every call.
 
     The session holds nothing to merge (no cookies, auth, proxies or hooks:
     ``IsolatedSession``, ``trust_env`` off) but its default headers, so the
     request is prepared here as ``Session.prepare_request`` would prepare it,
-    with each URL's normal form kept (``_normal_url``): a good share of the
-    client's CPU per attempt otherwise.
+    with each URL's normal form kept (``_normal_url``), and goes straight to
+    the session's adapter: what ``Session.send`` adds around it (cookies to
+    extract, a redirect to offer, response hooks) is nothing here, and a
+    good share of the client's CPU per attempt otherwise.
     """
     http = session()
     request = _Prepared()
     # Ours after the session's: ``prepare_headers`` keeps the last of names equal but for case, as update would.
     request.prepare(method="POST", url=url, headers={**http.headers, **headers}, data=body, hooks=default_hooks())
-    return http.send(request, timeout=(min(timeout, 10.0), timeout), allow_redirects=False, stream=True,
-                     verify=http.verify, cert=http.cert, proxies={})
+    return http.get_adapter(url).send(request, timeout=(min(timeout, 10.0), timeout), stream=True,
+                                      verify=http.verify, cert=http.cert, proxies={})
 
 
 class _Prepared(requests.PreparedRequest):

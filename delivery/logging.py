@@ -35,7 +35,11 @@ _NEEDS_QUOTES = re.compile(r'[ ="\n]')
 
 
 def _kv_value(value):
-    text = "" if value is None else str(value)
+    if value is None:
+        return '""'
+    if type(value) is int:  # most fields of an attempt's line: never quoted
+        return str(value)
+    text = str(value)
     if not text or _NEEDS_QUOTES.search(text):
         return json.dumps(text)
     return text
@@ -45,7 +49,7 @@ class KeyValueFormatter(logging.Formatter):
     """``ts=… level=INFO logger=delivery msg="attempt" event_id=msg_… delivery_id=7 …``"""
 
     def format(self, record):
-        return " ".join(f"{key}={_kv_value(value)}" for key, value in _base(self, record).items())
+        return " ".join([f"{key}={_kv_value(value)}" for key, value in _base(self, record).items()])
 
 
 class JsonFormatter(logging.Formatter):

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import trustme
 import urllib3
 from standardwebhooks.webhooks import Webhook
 
@@ -340,3 +341,28 @@ def live_responses():
                 yield obj
         except ReferenceError:  # a weak proxy whose object is gone
             continue
+
+
+def test_a_kept_pool_is_the_one_of_its_vetted_address_and_one_let_go_is_not_kept():
+    """The adapter keeps each origin's pool, but per vetted address (a name that now resolves elsewhere
+    never reuses the old address's connections) and per endpoint's TLS options; a pool the pool
+    manager lets go (it keeps the most recently used ones) is not kept either."""
+    adapter = http_client.PinnedAdapter(pool_connections=2, pool_maxsize=2, max_retries=0)
+    request = requests.Request("POST", "https://hooks.example:8443/a").prepare()
+    other_path = requests.Request("POST", "https://hooks.example:8443/b?c=d").prepare()
+
+    def pool(address, options=http_client.NO_OPTIONS, prepared=request):
+        with http_client._Attempt(address, time.monotonic() + 5, options):
+            return adapter.get_connection_with_tls_context(prepared, True, {})
+
+    first = pool("127.0.0.2")
+    assert (first.host, first.port, first.conn_kw["server_hostname"]) == ("127.0.0.2", 8443, "hooks.example")
+    assert pool("127.0.0.2", prepared=other_path) is first
+    moved = pool("127.0.0.3")
+    assert moved is not first and moved.host == "127.0.0.3"
+    own_ca = trustme.CA().cert_pem.bytes().decode()
+    mtls = pool("127.0.0.2", http_client.DoorOptions(tls_ca_bundle=own_ca))  # the third pool: the first goes
+    assert mtls is not first and mtls.conn_kw["ssl_context"] is not None
+    assert first not in adapter._pools.values() and len(adapter._pools) == 2
+    again = pool("127.0.0.2")
+    assert again is not first and again.host == "127.0.0.2"
