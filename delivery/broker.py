@@ -11,6 +11,7 @@ Nothing here patches or configures anything in a web process.
 """
 
 import logging
+from dataclasses import dataclass
 
 from celery import current_app
 from celery.signals import beat_init, celeryd_after_setup, task_prerun, worker_init, worker_ready, worker_shutdown
@@ -48,6 +49,37 @@ def celery_app():
     return _configured_app or app
 
 
+@dataclass(frozen=True)
+class HandOffSettings:
+    """What a hand-off reads of Celery's configuration."""
+
+    write_url: str
+    url: str
+    transport_options: str  # repr(): a dict changed in place names another pool
+    default_queue: str
+
+
+_hand_off_settings = {}  # id(app) -> (its configuration object, a copy of its changes, HandOffSettings)
+
+
+def hand_off_settings(app):
+    """``app``'s ``HandOffSettings``, read again only when its configuration changed.
+
+    Each of Celery's configuration lookups costs microseconds (a chain of
+    maps and key aliases), and every ``publish`` hands off.  A change made
+    through ``app.conf`` (an assignment, ``update``) lands in its ``changes``,
+    and a new configuration is a new object: both are seen at the next call.
+    """
+    conf_ = app.conf
+    kept = _hand_off_settings.get(id(app))
+    if kept is None or kept[0] is not conf_ or kept[1] != conf_.changes:
+        read = HandOffSettings(write_url=conf_.broker_write_url, url=conf_.broker_url,
+                               transport_options=repr(conf_.broker_transport_options),
+                               default_queue=conf_.task_default_queue)
+        kept = _hand_off_settings[id(app)] = (conf_, dict(conf_.changes), read)
+    return kept[2]
+
+
 _pool_keys = {}
 
 
@@ -61,12 +93,12 @@ def fail_fast_connections(app):
     https://github.com/celery/celery/issues/4296 (``retry=False`` does not stop the
     connection's own retries). Public API only (``max_retries`` transport option).
     """
-    conf_ = app.conf
+    settings = hand_off_settings(app)
     # Building the connection that names the pool is not free: once per app and broker.
-    key = (id(app), conf_.broker_write_url, conf_.broker_url, repr(conf_.broker_transport_options))
+    key = (id(app), settings.write_url, settings.url, settings.transport_options)
     connection = _pool_keys.get(key)
     if connection is None:
-        options = {**(conf_.broker_transport_options or {}), "max_retries": 0}
+        options = {**(app.conf.broker_transport_options or {}), "max_retries": 0}
         connection = _pool_keys[key] = app.connection_for_write(transport_options=options)
     return pools.connections[connection]
 

@@ -7,7 +7,7 @@ lease in the database and hands it over again.
 
 import logging
 
-from delivery.broker import celery_app, fail_fast_connections
+from delivery.broker import celery_app, fail_fast_connections, hand_off_settings
 
 logger = logging.getLogger("delivery.handoff")
 
@@ -47,7 +47,7 @@ class FanOutRequest:
     STANDS_FOR = 10
 
     def _key(self, app):
-        return f"hookplatform:fan-out-requested:{app.conf.task_default_queue}"
+        return f"hookplatform:fan-out-requested:{hand_off_settings(app).default_queue}"
 
     def ask(self, event_id=None):
         """Ask a worker to fan out the waiting events (``event_id`` among them); False if the broker failed."""
