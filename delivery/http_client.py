@@ -329,9 +329,12 @@ NO_COOKIES = NoCookies()  # it never holds a cookie, so every answer may share i
 class IsolatedSession(requests.Session):
     """A session that keeps nothing from one answer for the next.
 
-    ``Session.send`` resolves redirects even with ``allow_redirects=False``
-    (to offer the next request), and doing so reads and decodes the whole 3xx
-    body past any limit: with no redirect target there is nothing to resolve.
+    Attempts go straight to its adapter (``_send``); the session holds the
+    adapter and the default headers.  Its guards stand for any other use of
+    ``Session.send``, which resolves redirects even with
+    ``allow_redirects=False`` (to offer the next request), reading and
+    decoding the whole 3xx body past any limit: with no redirect target
+    there is nothing to resolve, and no cookie is kept.
     """
 
     def __init__(self):
