@@ -4,10 +4,9 @@ import functools
 import json
 
 from django.db import connections, router, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from delivery import lines, sql_names, states, tracing, wire
+from delivery import endpoint_loading, lines, sql_names, states, tracing, wire
 from delivery.bulk_insert import Blank
 from delivery.handoff import enqueue_batch, fan_out_request
 from delivery.models import Delivery, Event
@@ -87,8 +86,7 @@ def fan_out_for_sending(event_id, send_now, per_event=None):
     rows, lined, token, more_waiting = _create_deliveries(event_id, send_now, more_events, enough=send_now)
     per_event.learn(rows + lined)
     lines.advance(lines.moved_by(lined))
-    endpoints = {id(row.endpoint): row.endpoint for row in rows[:send_now]}
-    prefetch_related_objects(list(endpoints.values()), "secrets")
+    endpoint_loading.attach_secrets({id(row.endpoint): row.endpoint for row in rows[:send_now]}.values())
     return rows, token, more_waiting
 
 
@@ -205,10 +203,8 @@ def _create_deliveries(event_id, send_now, more_events, enough):
             return [], [], None, False
         tracing.link_events(events)
         endpoints = {}
-        # One query (a plain fetch, not a server-side cursor's three round trips).
         # With each endpoint's state row (the health stage reads it): a join, not a query per endpoint.
-        for endpoint in (Endpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, disabled=False)
-                         .select_related("send_state")):
+        for endpoint in endpoint_loading.enabled_endpoints({e.tenant_id: None for e in events}):
             endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
         rows, unreached = _deliveries_for(events, endpoints, enough, now)
         if unreached:  # back to the outbox, for the next fan-out
