@@ -283,8 +283,10 @@ def scaleout(table, size, args):
     for shape, label in ((three, "three nodes, one process each (end to end)"),
                          (one, "one node, three processes (end to end)")):
         rounds = f"median of rounds {', '.join(map(str, shape['rates']))}/s; " if "rates" in shape else ""
+        made = (f"; median {shape['fan_outs']:.0f} fan-outs, publishing {shape['publishing_s']:.2f} s"
+                if "fan_outs" in shape else "")
         table.add("scale-out", label, f"{shape['rate']:,.0f}/s",
-                  f"{rounds}{shape['received']}/{shape['total']}, {shape['duplicates']} duplicates")
+                  f"{rounds}{shape['received']}/{shape['total']}, {shape['duplicates']} duplicates{made}")
     if "ratio" in x:
         table.add("scale-out", "ratio three nodes / one node", f"{x['ratio']:.2f}",
                   f"target >= 0.9; median of the rounds' own ratios ({', '.join(map(str, x['ratios']))}); "

@@ -9,9 +9,13 @@ one PostgreSQL and one Redis, end to end (first publish to last receipt),
 against ``celery worker -c 3`` with beat, in turn, five rounds (each rate the
 median of its rounds, the ratio the median of the rounds' own ratios).
 Duplicates counted from the receiver's log: there must be none when nothing
-fails.
+fails.  Each shape also reports how long the 500 publishes took and how many
+fan-outs the workers made (from their logs): the publisher shares the two
+cores with the workers, so how fast it goes decides how many events each
+fan-out finds waiting.
 """
 
+import re
 import statistics
 import sys
 import time
@@ -25,6 +29,7 @@ root.use()
 from bench import harness  # noqa: E402
 
 PADDING = 700
+FAN_OUT_DONE = re.compile(r"Task delivery\.fan_out_event\[[^\]]*\] succeeded")
 
 
 def one_run(events, endpoints, nodes, processes, limit_s=300):
@@ -43,15 +48,18 @@ def one_run(events, endpoints, nodes, processes, limit_s=300):
             start = time.time()
             for i in range(events):
                 publish("bench.tick", {"n": i, "padding": "x" * PADDING}, tenant="bench")
+            publishing = time.time() - start
             ok = run.receiver.wait_for(total, timeout=limit_s)
             time.sleep(1)  # late duplicates, if any
             records = run.receiver.records()
         finally:
             for worker in workers:
                 worker.stop()
+    fan_outs = sum(len(FAN_OUT_DONE.findall(worker.log_path.read_text())) for worker in workers)
     seen = Counter((path, msg_id) for _, path, msg_id in records)
     return {"rate": len(seen) / (max(r[0] for r in records) - start), "received": len(seen), "total": total,
-            "duplicates": sum(c - 1 for c in seen.values()), "complete": ok}
+            "duplicates": sum(c - 1 for c in seen.values()), "complete": ok,
+            "publishing_s": publishing, "fan_outs": fan_outs}
 
 
 ROUNDS = 5  # a run is under two seconds: single runs of either shape differ by up to a third
@@ -68,7 +76,9 @@ def measure(events=500, endpoints=4, rounds=ROUNDS):
                       "rates": [round(r["rate"]) for r in results],
                       "received": min(r["received"] for r in results), "total": results[0]["total"],
                       "duplicates": sum(r["duplicates"] for r in results),
-                      "complete": all(r["complete"] for r in results)}
+                      "complete": all(r["complete"] for r in results),
+                      "publishing_s": statistics.median(r["publishing_s"] for r in results),
+                      "fan_outs": statistics.median(r["fan_outs"] for r in results)}
               for shape, results in runs.items()}
     # Each round's own ratio, of two runs seconds apart: the machine's speed drifts more than that between rounds.
     ratios = [t["rate"] / o["rate"] for t, o in zip(runs["three_nodes"], runs["one_node"])]
