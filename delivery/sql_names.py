@@ -1,5 +1,5 @@
 """The quoted names of a model's table and columns on one database, for the statements we write by hand
-(``returning``, ``outbox``, ``fanout``): worked out once per model, field and database."""
+(``returning``, ``outbox``, ``fanout``, ``endpoint_loading``): worked out once per model, field and database."""
 
 import functools
 
