@@ -51,11 +51,11 @@ def attach_secrets(endpoints):
         return
     alias = router.db_for_read(EndpointSecret)
     connection = connections[alias]
-    sql, reader = _secrets_statement(alias, len(endpoints))
+    by_endpoint = {endpoint.pk: [] for endpoint in endpoints}  # rows of one endpoint may each have its copy
+    sql, reader = _secrets_statement(alias, len(by_endpoint))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [endpoint.pk for endpoint in endpoints])
+        cursor.execute(sql, list(by_endpoint))
         rows = cursor.fetchall()
-    by_endpoint = {endpoint.pk: [] for endpoint in endpoints}
     for row in rows:
         secret = reader.instance(row, connection)
         by_endpoint[secret.endpoint_id].append(secret)

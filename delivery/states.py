@@ -34,7 +34,7 @@ from django.db import connections, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from delivery import node
+from delivery import endpoint_loading, node
 from delivery.bulk_insert import insert_instances
 from delivery.endpoint_policy import longest_send
 from delivery.models import Delivery, Event, fit
@@ -353,7 +353,9 @@ def held_rows(ids, token, endpoints=None):
             for row in rows:
                 row.endpoint = endpoints[row.endpoint_id]
             return rows
-    return list(held.select_related("event", "endpoint__send_state").prefetch_related("endpoint__secrets"))
+    rows = list(held.select_related("event", "endpoint__send_state"))
+    endpoint_loading.attach_secrets([row.endpoint for row in rows])
+    return rows
 
 
 def release(deliveries, token, *, next_attempt_at):

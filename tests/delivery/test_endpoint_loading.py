@@ -89,3 +89,12 @@ def test_endpoints_whose_secrets_are_loaded_already_are_not_read_again(endpoints
         endpoint_loading.attach_secrets([])
     assert not queries.captured_queries
     assert endpoint_loading.enabled_endpoints([]) == []
+
+
+def test_copies_of_one_endpoint_each_get_its_secrets_from_one_read(endpoints):
+    _, rich, _, _ = endpoints
+    copies = [Endpoint.objects.get(pk=rich.pk), Endpoint.objects.get(pk=rich.pk)]  # as select_related gives rows
+    with CaptureQueriesContext(connection) as queries:
+        endpoint_loading.attach_secrets(copies)
+    assert len(queries.captured_queries) == 1 and queries.captured_queries[0]["sql"].count(rich.pk) == 1
+    assert active_secrets(copies[0]) == active_secrets(copies[1]) == active_secrets(rich)
