@@ -1,7 +1,8 @@
 """A fan-out's endpoints, their send state and signing secrets, read by statements written once.
 
 Every fan-out reads the enabled endpoints of its events' tenants, each with
-its state row, and the secrets of those it sends to at once.  Through the
+its state row, and the secrets of those it sends to at once (a batch loaded
+for sending, ``states.held_rows``, reads its secrets here too).  Through the
 ORM both queries were compiled again in every fan-out, which cost several
 times the round trips; and under load across many worker nodes fan-outs are
 many and small, so that fixed cost is paid often.  The rows come back as the
