@@ -81,8 +81,8 @@ _SECRETS = Endpoint.secrets.rel.cache_name
 
 
 class _Reader:
-    """Turns ``count`` columns of a row, from ``start``, into an instance of ``model``, as the ORM's compiler
-    would: the backend's and the field's converters, then ``Model.from_db``."""
+    """Turns the columns of ``model``'s concrete fields in a row, from ``start``, into an instance, as the
+    ORM's compiler would: the backend's and the field's converters, then ``Model.from_db``."""
 
     def __init__(self, model, table_alias, alias, start):
         connection = connections[alias]

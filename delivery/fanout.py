@@ -204,7 +204,7 @@ def _create_deliveries(event_id, send_now, more_events, enough):
         tracing.link_events(events)
         endpoints = {}
         # With each endpoint's state row (the health stage reads it): a join, not a query per endpoint.
-        for endpoint in endpoint_loading.enabled_endpoints({e.tenant_id: None for e in events}):
+        for endpoint in endpoint_loading.enabled_endpoints({e.tenant_id for e in events}):
             endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
         rows, unreached = _deliveries_for(events, endpoints, enough, now)
         if unreached:  # back to the outbox, for the next fan-out
