@@ -20,7 +20,7 @@ from delivery import sql_names
 from delivery.models import EndpointState
 from subscriptions.models import Endpoint, EndpointSecret
 
-ENDPOINT_ALIAS, STATE_ALIAS = "e", "s"
+ENDPOINT_ALIAS, STATE_ALIAS, SECRET_ALIAS = "e", "s", "k"  # the tables' names in the statements
 
 
 def enabled_endpoints(tenant_ids):
@@ -89,7 +89,7 @@ class _Reader:
         self.model, self.alias, self.start = model, alias, start
         self.fields = model._meta.concrete_fields
         self.names = [field.attname for field in self.fields]
-        self.columns = [f"{table_alias}.{sql_names.column(model, alias, field.name)}" for field in self.fields]
+        self.columns = [_qualified(model, table_alias, alias, field.name) for field in self.fields]
         self.converters = []
         for position, field in enumerate(self.fields):
             column = field.get_col(table_alias)
@@ -113,7 +113,7 @@ def _endpoints_statement(alias, tenants):
     state_reader = _Reader(EndpointState, STATE_ALIAS, alias, len(endpoint_reader.fields))
 
     def column(model, table_alias, name):
-        return f"{table_alias}.{sql_names.column(model, alias, name)}"
+        return _qualified(model, table_alias, alias, name)
 
     sql = (
         f"SELECT {', '.join(endpoint_reader.columns + state_reader.columns)} "
@@ -129,20 +129,21 @@ def _endpoints_statement(alias, tenants):
 
 @functools.lru_cache(maxsize=64)
 def _secrets_statement(alias, endpoints):
-    reader = _Reader(EndpointSecret, ENDPOINT_ALIAS, alias, 0)
-
-    def column(name):
-        return f"{ENDPOINT_ALIAS}.{sql_names.column(EndpointSecret, alias, name)}"
-
+    reader = _Reader(EndpointSecret, SECRET_ALIAS, alias, 0)
     sql = (
-        f"SELECT {', '.join(reader.columns)} FROM {sql_names.table(EndpointSecret, alias)} {ENDPOINT_ALIAS} "
-        f"WHERE {column('endpoint')} IN ({', '.join(['%s'] * endpoints)}) "
-        f"ORDER BY {_ordering(EndpointSecret, ENDPOINT_ALIAS, alias)}"
+        f"SELECT {', '.join(reader.columns)} FROM {sql_names.table(EndpointSecret, alias)} {SECRET_ALIAS} "
+        f"WHERE {_qualified(EndpointSecret, SECRET_ALIAS, alias, 'endpoint')} IN ({', '.join(['%s'] * endpoints)}) "
+        f"ORDER BY {_ordering(EndpointSecret, SECRET_ALIAS, alias)}"
     )
     return sql, reader
 
 
 def _ordering(model, table_alias, alias):
     """``model``'s default ordering (``Meta.ordering``, plain field names), as the ORM's queries had it."""
-    return ", ".join(f"{table_alias}.{sql_names.column(model, alias, name.lstrip('-'))}"
-                     f"{' DESC' if name.startswith('-') else ''}" for name in model._meta.ordering)
+    return ", ".join(_qualified(model, table_alias, alias, name.lstrip("-")) + (" DESC" if name.startswith("-") else "")
+                     for name in model._meta.ordering)
+
+
+def _qualified(model, table_alias, alias, name):
+    """The column of field ``name`` of ``model``'s table named ``table_alias`` in the statement."""
+    return f"{table_alias}.{sql_names.column(model, alias, name)}"
