@@ -108,7 +108,17 @@ def bench_env(extra=None):
 
 
 class WorkerProcess:
-    def __init__(self, env, concurrency=2, pool="prefork", beat=False, argv=None, name="worker", cwd=None):
+    """A Celery worker node in a process group of its own (stopped and killed as a group).
+
+    By default also in a session of its own.  With ``own_session=False`` it
+    stays in the caller's session: Linux's autogroup scheduling shares the CPU
+    fairly between sessions, so each node in a session of its own would take
+    a whole share from the publisher and PostgreSQL, and three nodes three
+    shares where one node of three processes takes one (``scale_out``).
+    """
+
+    def __init__(self, env, concurrency=2, pool="prefork", beat=False, argv=None, name="worker", cwd=None,
+                 own_session=True):
         args = argv or [sys.executable, "-m", "celery", "-A", "hookplatform", "worker", "-c", str(concurrency),
                         "-P", pool, "-l", "info", "--without-mingle", "--without-gossip",
                         "-n", f"bench-{time.time_ns()}@%h"]
@@ -117,8 +127,9 @@ class WorkerProcess:
         BENCH_VAR.mkdir(parents=True, exist_ok=True)
         self.log_path = BENCH_VAR / f"{name}.log"
         self.log = open(self.log_path, "w")
+        group = {"start_new_session": True} if own_session else {"process_group": 0}
         self.process = subprocess.Popen(args, cwd=cwd or ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        **group)
 
     def wait_ready(self, timeout=60):
         deadline = time.time() + timeout
@@ -269,9 +280,10 @@ def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
     return endpoints
 
 
-def events_endpoints_main(measure, description):
+def events_endpoints_main(measure, description, flags=()):
     """The command line of a bench of ``measure(events, endpoints)``: ``--events``, ``--endpoints``, ``--json``
-    (``--root CHECKOUT`` is read earlier, by ``bench/root.py``)."""
+    (``--root CHECKOUT`` is read earlier, by ``bench/root.py``); each of ``flags`` (``"own-sessions"``) is an
+    option that passes ``own_sessions=True`` to ``measure``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -279,9 +291,12 @@ def events_endpoints_main(measure, description):
     parser.add_argument("--endpoints", type=int, default=4)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--root")
+    for flag in flags:
+        parser.add_argument(f"--{flag}", action="store_true")
     args = parser.parse_args()
     setup_django()
-    result = measure(args.events, args.endpoints)
+    result = measure(args.events, args.endpoints, **{flag.replace("-", "_"): True for flag in flags
+                                                     if getattr(args, flag.replace("-", "_"))})
     print(json.dumps(result) if args.json else result)
 
 
