@@ -2,7 +2,8 @@
 
 Every fan-out reads the enabled endpoints of its events' tenants, each with
 its state row, and the secrets of those it sends to at once (a batch loaded
-for sending, ``states.held_rows``, reads its secrets here too).  Through the
+for sending, ``states.held_rows``, and a page of a polling endpoint,
+``polling``, read their secrets here too).  Through the
 ORM both queries were compiled again in every fan-out, which cost several
 times the round trips; and under load across many worker nodes fan-outs are
 many and small, so that fixed cost is paid often.  The rows come back as the

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import states
+from delivery import endpoint_loading, states
 from delivery.models import Delivery, EndpointState
 from delivery.sending import signed_request
 
@@ -85,8 +85,8 @@ def poll(endpoint, *, cursor=None, limit=DEFAULT_LIMIT, now=None):
             state.poll_numbered = states.number_for_polling(endpoint.pk, state.poll_numbered, limit + 1 - ahead)
         state.save(update_fields=["poll_numbered", "poll_committed", "poll_committed_at"])
         rows = list(Delivery.objects.filter(endpoint=endpoint, poll_seq__gt=start)
-                    .select_related("event", "endpoint").prefetch_related("endpoint__secrets")
-                    .order_by("poll_seq")[:limit + 1])
+                    .select_related("event", "endpoint").order_by("poll_seq")[:limit + 1])
+        endpoint_loading.attach_secrets([row.endpoint for row in rows])
     page_rows = rows[:limit]
     return Page(events=[_polled(row) for row in page_rows],
                 next_cursor=str(page_rows[-1].poll_seq if page_rows else start),

@@ -167,3 +167,18 @@ def test_an_event_fanned_out_late_comes_after_what_was_read_never_lost(acme_key,
     page = acme_key.get(poll_url(poller.pk, cursor=page["next_cursor"])).json()
     assert [e["id"] for e in page["events"]] == [earlier.id]
     assert Delivery.objects.get(endpoint=poller, event=earlier).status == "pending"  # not acknowledged unread
+
+
+def test_a_page_reads_the_endpoints_secrets_once_however_many_events_it_holds(poller):
+    """Every event of the page is signed, with the secrets read in one statement (``endpoint_loading``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from delivery.polling import poll
+    from subscriptions.models import EndpointSecret
+
+    publish_and_fan_out(10)
+    with CaptureQueriesContext(connection) as page:
+        assert len(poll(poller, limit=10).events) == 10
+    table = EndpointSecret._meta.db_table
+    assert len([q for q in page.captured_queries if f'FROM "{table}"' in q["sql"]]) == 1
