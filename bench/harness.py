@@ -282,8 +282,8 @@ def make_endpoints(receiver, count, tenant="bench", prefix="/ep"):
 
 def events_endpoints_main(measure, description, flags=()):
     """The command line of a bench of ``measure(events, endpoints)``: ``--events``, ``--endpoints``, ``--json``
-    (``--root CHECKOUT`` is read earlier, by ``bench/root.py``); each of ``flags`` (``"own-sessions"``) is an
-    option that passes ``own_sessions=True`` to ``measure``."""
+    (``--root CHECKOUT`` is read earlier, by ``bench/root.py``); each of ``flags``, such as ``"own-sessions"``,
+    is an option that, given, passes ``own_sessions=True`` to ``measure``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
